@@ -1,0 +1,349 @@
+/*
+ * afpacket.c - the default driver: an AF_PACKET socket on a Linux interface,
+ * beside the kernel's own stack.  Receive is a TPACKET_V3 memory-mapped
+ * ring whose frames reach the stack in place (a block goes back to the
+ * kernel when the last frame in it is freed); transmit is one sendmmsg per
+ * burst with PACKET_QDISC_BYPASS.  Frames the kernel left with a partial
+ * checksum are marked so the stack does not reject them, and super-frames
+ * above the MTU (GRO/GSO) are counted and dropped.
+ */
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../driver.h"
+
+#ifndef PACKET_QDISC_BYPASS
+#define PACKET_QDISC_BYPASS 20
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+#define BLOCK_SIZE	(1u << 17)	/* 128 KiB per ring block */
+#define BLOCK_NR	32		/* 4 MiB of ring */
+#define FRAME_SIZE	2048
+#define BLOCK_TOV_MS	1		/* the kernel hands over a partly filled block after this */
+#define HDR_POOL	8192		/* frames that can be held in place at once */
+#define TX_BURST	64
+
+struct afp {
+	struct us_drv drv;	/* first: what the stack sees */
+	int fd;			/* the AF_PACKET socket */
+	int ifindex;		/* the interface */
+	uint8_t *ring;		/* the mapped receive ring */
+	size_t ring_len;	/* its size */
+	uint32_t cur;		/* block being read */
+	uint32_t left;		/* frames of cur not read yet (0: cur not started) */
+	struct tpacket3_hdr *next;	/* next frame in cur */
+	uint32_t refs[BLOCK_NR];	/* frames of each block still held by the stack */
+	uint8_t done[BLOCK_NR];	/* block read through; returns to the kernel at refs 0 */
+	uint32_t held;		/* blocks read through but still referenced */
+	struct us_pool *hdrs;	/* headers for frames held in place */
+};
+
+static struct tpacket_block_desc *
+block(struct afp *a, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(a->ring + (size_t)i * BLOCK_SIZE);
+}
+
+static void
+block_release(struct afp *a, uint32_t b)
+{
+	a->done[b] = 0;
+	__atomic_store_n(&block(a, b)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+/* Free callback of a frame held in place: the block returns when its last frame does. */
+static void
+frame_free(struct us_pkt *pkt, void *arg)
+{
+	struct afp *a = arg;
+	uint32_t b = (uint32_t)((pkt->buf - a->ring) / BLOCK_SIZE);
+
+	if (--a->refs[b] == 0 && a->done[b]) {
+		a->held--;
+		block_release(a, b);
+	}
+}
+
+static void
+afp_close(struct us_drv *d)
+{
+	struct afp *a = (struct afp *)d;
+
+	if (a->ring != NULL)
+		munmap(a->ring, a->ring_len);
+	if (a->fd >= 0)
+		close(a->fd);
+	/* Frames still held point into the unmapped ring: the stack frees them first. */
+	us_pool_destroy(a->hdrs);
+	free(a);
+}
+
+static struct us_pkt *
+take_frame(struct afp *a, struct tpacket3_hdr *h)
+{
+	uint8_t *data = (uint8_t *)h + h->tp_mac;
+	uint32_t len = h->tp_snaplen;
+	struct us_pkt *p = NULL;
+
+	/*
+	 * Hold the frame in place unless too many blocks are already held:
+	 * a held block is one the kernel cannot fill, and a ring of held
+	 * blocks stops receive for everyone.
+	 */
+	if (a->held < BLOCK_NR / 4)
+		p = us_pkt_alloc(a->hdrs);
+	if (p != NULL) {
+		p->buf = data;
+		p->off = 0;
+		p->len = len;
+		p->cap = len;
+		p->free_cb = frame_free;
+		p->free_arg = a;
+		a->refs[a->cur]++;
+		return p;
+	}
+	p = us_pkt_alloc(a->drv.pool);
+	if (p == NULL || us_pkt_tailroom(p) < len) {
+		if (p != NULL)
+			us_pkt_free(p);
+		a->drv.stats->rx_nobuf++;
+		return NULL;
+	}
+	memcpy(us_pkt_append(p, len), data, len);
+	a->drv.stats->rx_copied++;
+	return p;
+}
+
+static uint16_t
+afp_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct afp *a = (struct afp *)d;
+	uint16_t k = 0;
+
+	while (k < n) {
+		struct tpacket_block_desc *bd = block(a, a->cur);
+		struct tpacket3_hdr *h;
+		struct us_pkt *p;
+
+		if (a->left == 0) {
+			if ((__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+			     TP_STATUS_USER) == 0)
+				break;
+			a->left = bd->hdr.bh1.num_pkts;
+			a->next = (struct tpacket3_hdr *)((uint8_t *)bd +
+							  bd->hdr.bh1.offset_to_first_pkt);
+			if (a->left == 0) {
+				block_release(a, a->cur);
+				a->cur = (a->cur + 1) % BLOCK_NR;
+				continue;
+			}
+		}
+		h = a->next;
+		a->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
+		a->left--;
+		if (h->tp_snaplen > d->mtu + 18 ||
+		    h->tp_snaplen != h->tp_len) {
+			/* A GRO/GSO super-frame or a truncated one: never parse it as a frame. */
+			d->stats->rx_toobig++;
+		} else if ((p = take_frame(a, h)) != NULL) {
+			if (h->tp_status & TP_STATUS_CSUMNOTREADY) {
+				/* Sent by this host's kernel with the checksum left to hardware. */
+				d->stats->rx_csum_partial++;
+				p->flags |= US_PKT_CSUM_OK;
+			}
+			p->time = now;
+			d->stats->rx_pkts++;
+			d->stats->rx_bytes += p->len;
+			pkts[k++] = p;
+		}
+		if (a->left == 0) {
+			/* Block read through: back to the kernel now, or when its last frame is freed. */
+			if (a->refs[a->cur] == 0) {
+				block_release(a, a->cur);
+			} else {
+				a->done[a->cur] = 1;
+				a->held++;
+			}
+			a->cur = (a->cur + 1) % BLOCK_NR;
+		}
+	}
+	return k;
+}
+
+static uint16_t
+afp_tx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct afp *a = (struct afp *)d;
+	struct mmsghdr msgs[TX_BURST];
+	struct iovec iov[TX_BURST * 4];
+	uint16_t i, m = 0, sent = 0;
+	unsigned vi = 0;
+	int rc;
+
+	(void)now;
+	if (n > TX_BURST)
+		n = TX_BURST;
+	for (i = 0; i < n; i++) {
+		struct us_pkt *p;
+		unsigned first = vi;
+
+		for (p = pkts[i]; p != NULL && vi - first < 4; p = p->next) {
+			iov[vi].iov_base = us_pkt_data(p);
+			iov[vi].iov_len = p->len;
+			vi++;
+		}
+		memset(&msgs[m], 0, sizeof(msgs[m]));
+		msgs[m].msg_hdr.msg_iov = &iov[first];
+		msgs[m].msg_hdr.msg_iovlen = vi - first;
+		m++;
+	}
+	while (sent < m) {
+		rc = sendmmsg(a->fd, msgs + sent, m - sent, MSG_DONTWAIT);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		sent += (uint16_t)rc;
+	}
+	for (i = 0; i < sent; i++) {
+		d->stats->tx_pkts++;
+		d->stats->tx_bytes += us_pkt_chain_len(pkts[i]);
+		us_pkt_free(pkts[i]);
+	}
+	return sent;
+}
+
+static uint64_t
+afp_deadline(const struct us_drv *d)
+{
+	(void)d;
+	return UINT64_MAX;
+}
+
+static const struct us_drv_ops afp_ops = {
+	.name = "afpacket",
+	.close = afp_close,
+	.rx_burst = afp_rx,
+	.tx_burst = afp_tx,
+	.next_deadline = afp_deadline,
+};
+
+/* Opens an AF_PACKET ring on iface.  Returns NULL with the reason in errbuf. */
+struct us_drv *
+us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, char *errbuf,
+		 size_t errlen)
+{
+	struct afp *a;
+	struct ifreq ifr;
+	struct tpacket_req3 req;
+	struct sockaddr_ll sll;
+	int v;
+
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	us_drv_init(&a->drv, &afp_ops, pool);
+	a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (a->fd < 0) {
+		snprintf(errbuf, errlen, "cannot open an AF_PACKET socket: %s (run as root or "
+			 "give the program CAP_NET_RAW)", strerror(errno));
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(iface) >= sizeof(ifr.ifr_name)) {
+		snprintf(errbuf, errlen, "interface name \"%s\" is too long", iface);
+		goto fail;
+	}
+	strcpy(ifr.ifr_name, iface);
+	if (ioctl(a->fd, SIOCGIFINDEX, &ifr) < 0) {
+		snprintf(errbuf, errlen, "no interface \"%s\" (see ip link)", iface);
+		goto fail;
+	}
+	a->ifindex = ifr.ifr_ifindex;
+	if (ioctl(a->fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(a->drv.mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(a->fd, SIOCGIFMTU, &ifr) == 0)
+		a->drv.mtu = (uint32_t)ifr.ifr_mtu;
+	if (a->drv.mtu > FRAME_SIZE * 4) {
+		snprintf(errbuf, errlen, "interface MTU %u is above the supported %u",
+			 a->drv.mtu, FRAME_SIZE * 4);
+		goto fail;
+	}
+	v = TPACKET_V3;
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
+		snprintf(errbuf, errlen, "TPACKET_V3 not supported: %s", strerror(errno));
+		goto fail;
+	}
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = BLOCK_SIZE;
+	req.tp_block_nr = BLOCK_NR;
+	req.tp_frame_size = FRAME_SIZE;
+	req.tp_frame_nr = BLOCK_SIZE / FRAME_SIZE * BLOCK_NR;
+	req.tp_retire_blk_tov = BLOCK_TOV_MS;
+	if (setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
+		snprintf(errbuf, errlen, "cannot set up the receive ring: %s", strerror(errno));
+		goto fail;
+	}
+	a->ring_len = (size_t)BLOCK_SIZE * BLOCK_NR;
+	a->ring = mmap(NULL, a->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED,
+		       a->fd, 0);
+	if (a->ring == MAP_FAILED)
+		a->ring = mmap(NULL, a->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	if (a->ring == MAP_FAILED) {
+		a->ring = NULL;
+		snprintf(errbuf, errlen, "cannot map the receive ring: %s", strerror(errno));
+		goto fail;
+	}
+	/* Our own transmissions would otherwise come back on the ring. */
+	v = 1;
+	(void)setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &v, sizeof(v));
+	v = 1;
+	(void)setsockopt(a->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &v, sizeof(v));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = a->ifindex;
+	if (bind(a->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		snprintf(errbuf, errlen, "cannot bind to \"%s\": %s", iface, strerror(errno));
+		goto fail;
+	}
+	if (promisc) {
+		struct packet_mreq mr;
+
+		/* Our own MAC: the NIC must pass frames for an address it does not own. */
+		memset(&mr, 0, sizeof(mr));
+		mr.mr_ifindex = a->ifindex;
+		mr.mr_type = PACKET_MR_PROMISC;
+		if (setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
+			snprintf(errbuf, errlen, "cannot set \"%s\" promiscuous: %s", iface,
+				 strerror(errno));
+			goto fail;
+		}
+	}
+	a->hdrs = us_pool_create(HDR_POOL, 0, 0);
+	if (a->hdrs == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		goto fail;
+	}
+	a->drv.fd = a->fd;
+	return &a->drv;
+fail:
+	afp_close(&a->drv);
+	return NULL;
+}

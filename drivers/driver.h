@@ -1,0 +1,110 @@
+/*
+ * driver.h - the one interface between the stack and a link: open, close,
+ * rx_burst, tx_burst and a descriptor to sleep on.  Bursts follow DPDK:
+ * rx_burst hands over the packets it returns; tx_burst consumes exactly the
+ * first n it returns, and the caller still owns the rest.
+ */
+#ifndef US_DRIVER_H
+#define US_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/pkt/pkt.h"
+
+struct us_drv;
+struct us_drv_stats;
+
+struct us_drv_ops {
+	const char *name;
+	/* Releases everything the driver holds; the pool outlives it. */
+	void (*close)(struct us_drv *d);
+	/* Receives up to n frames into pkts; returns how many (ownership passes). */
+	uint16_t (*rx_burst)(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now);
+	/* Sends frames; consumes and returns the first k it took (k <= n). */
+	uint16_t (*tx_burst)(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now);
+	/* Earliest time the driver has work without new input (delay lines); UINT64_MAX: none. */
+	uint64_t (*next_deadline)(const struct us_drv *d);
+};
+
+/* Counters every driver keeps; usock-stat prints them. */
+struct us_drv_stats {
+	uint64_t rx_pkts;	/* frames handed to the stack */
+	uint64_t rx_bytes;	/* their bytes */
+	uint64_t tx_pkts;	/* frames sent */
+	uint64_t tx_bytes;	/* their bytes */
+	uint64_t rx_nobuf;	/* frames dropped: pool empty */
+	uint64_t rx_toobig;	/* frames dropped: above MTU (GSO/GRO super-frames) */
+	uint64_t rx_csum_partial;	/* frames with checksum left to the receiver */
+	uint64_t rx_copied;	/* frames copied out of the ring (ring pressure) */
+	uint64_t rx_kernel_drops;	/* frames the kernel dropped before the ring */
+	uint64_t tx_err;	/* frames the link refused */
+	uint64_t fault_lost;	/* fault wrapper: frames dropped */
+	uint64_t fault_dup;	/* fault wrapper: frames duplicated */
+	uint64_t fault_reord;	/* fault wrapper: frames held back */
+	uint64_t fault_delayed;	/* fault wrapper: frames delayed */
+};
+
+struct us_drv {
+	const struct us_drv_ops *ops;
+	uint8_t mac[6];		/* link address: filled at open */
+	uint32_t mtu;		/* largest IP packet: filled at open */
+	int fd;			/* readable when frames wait (-1: none; poll by time) */
+	struct us_pool *pool;	/* where received frames are allocated */
+	struct us_drv_stats *stats;	/* counters (points into the stack's stats) */
+	struct us_drv_stats own_stats;	/* used until the stack points stats elsewhere */
+	struct us_drv *inner;	/* wrappers: the wrapped driver */
+};
+
+/* Common set-up every driver open does. */
+static inline void
+us_drv_init(struct us_drv *d, const struct us_drv_ops *ops, struct us_pool *pool)
+{
+	d->ops = ops;
+	d->pool = pool;
+	d->fd = -1;
+	d->mtu = 1500;
+	d->stats = &d->own_stats;
+	d->inner = NULL;
+}
+
+static inline void
+us_drv_close(struct us_drv *d)
+{
+	if (d != NULL)
+		d->ops->close(d);
+}
+
+/*
+ * Opens the driver of that name on iface (promisc: receive frames for other
+ * MACs too, when the stack uses its own).  Returns NULL with the reason in errbuf.
+ */
+struct us_drv *us_drv_open(const char *name, const char *iface, const char *dpdk_args,
+			   int promisc, struct us_pool *pool, char *errbuf, size_t errlen);
+
+/* In-memory link between two stacks (drivers/loop). */
+struct us_drv *us_loop_open(struct us_pool *pool, const uint8_t mac[6], uint32_t mtu);
+/* Joins two loop ends; frames sent on one arrive on the other. */
+void us_loop_connect(struct us_drv *a, struct us_drv *b);
+/* Frames waiting to be received on a loop end. */
+uint32_t us_loop_pending(const struct us_drv *d);
+
+/* Fault injection around inner (drivers/fault). */
+struct us_fault_cfg {
+	uint32_t loss_ppm;	/* drop probability, parts per million */
+	uint32_t dup_ppm;	/* duplicate probability */
+	uint32_t reorder_ppm;	/* probability a frame is held back behind the next */
+	uint64_t delay_ns;	/* fixed extra delay */
+	uint64_t jitter_ns;	/* random extra delay up to this */
+	uint64_t seed;		/* PRNG seed: same seed, same faults */
+	int rx;			/* apply on receive too (default: transmit only) */
+};
+/* Parses "loss=2,dup=1,reorder=5,delay=1ms,jitter=1ms,seed=7,rx=1" (percent). */
+int us_fault_parse(const char *spec, struct us_fault_cfg *cfg, char *errbuf, size_t errlen);
+struct us_drv *us_fault_wrap(struct us_drv *inner, const struct us_fault_cfg *cfg);
+
+/* Capture of every frame into a pcap file (drivers/capture). */
+struct us_drv *us_capture_wrap(struct us_drv *inner, const char *path, char *errbuf,
+			       size_t errlen);
+
+#endif /* US_DRIVER_H */

@@ -1,0 +1,161 @@
+/*
+ * pcap.c - a driver over libpcap's live capture and inject, for systems
+ * where AF_PACKET is not the right tool.  Built only when libpcap is found.
+ * Frames are copied out of libpcap's buffer into pool buffers.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../driver.h"
+
+struct pcapdrv {
+	struct us_drv drv;	/* first: what the stack sees */
+	pcap_t *pc;		/* the live capture */
+};
+
+struct rx_ctx {
+	struct pcapdrv *pd;	/* the driver */
+	struct us_pkt **pkts;	/* where frames go */
+	uint16_t n;		/* room */
+	uint16_t k;		/* frames so far */
+	uint64_t now;		/* receive time */
+};
+
+static void
+pcapdrv_close(struct us_drv *d)
+{
+	struct pcapdrv *pd = (struct pcapdrv *)d;
+
+	if (pd->pc != NULL)
+		pcap_close(pd->pc);
+	free(pd);
+}
+
+static void
+on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct rx_ctx *c = (struct rx_ctx *)user;
+	struct us_drv *d = &c->pd->drv;
+	struct us_pkt *p;
+
+	if (c->k == c->n)
+		return;
+	if (h->caplen != h->len || h->caplen > d->mtu + 18) {
+		d->stats->rx_toobig++;
+		return;
+	}
+	p = us_pkt_alloc(d->pool);
+	if (p == NULL || us_pkt_tailroom(p) < h->caplen) {
+		if (p != NULL)
+			us_pkt_free(p);
+		d->stats->rx_nobuf++;
+		return;
+	}
+	memcpy(us_pkt_append(p, h->caplen), bytes, h->caplen);
+	p->time = c->now;
+	d->stats->rx_pkts++;
+	d->stats->rx_bytes += p->len;
+	c->pkts[c->k++] = p;
+}
+
+static uint16_t
+pcapdrv_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct rx_ctx c = { (struct pcapdrv *)d, pkts, n, 0, now };
+
+	(void)pcap_dispatch(((struct pcapdrv *)d)->pc, n, on_frame, (u_char *)&c);
+	return c.k;
+}
+
+static uint16_t
+pcapdrv_tx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct pcapdrv *pd = (struct pcapdrv *)d;
+	uint8_t flat[9216];
+	uint16_t i;
+
+	(void)now;
+	for (i = 0; i < n; i++) {
+		uint32_t len = us_pkt_chain_read(pkts[i], 0, flat, sizeof(flat));
+
+		if (pcap_inject(pd->pc, flat, len) < 0) {
+			d->stats->tx_err++;
+		} else {
+			d->stats->tx_pkts++;
+			d->stats->tx_bytes += len;
+		}
+		us_pkt_free(pkts[i]);
+	}
+	return n;
+}
+
+static uint64_t
+pcapdrv_deadline(const struct us_drv *d)
+{
+	(void)d;
+	return UINT64_MAX;
+}
+
+static const struct us_drv_ops pcap_ops = {
+	.name = "pcap",
+	.close = pcapdrv_close,
+	.rx_burst = pcapdrv_rx,
+	.tx_burst = pcapdrv_tx,
+	.next_deadline = pcapdrv_deadline,
+};
+
+struct us_drv *
+us_pcap_open(const char *iface, struct us_pool *pool, int promisc, char *errbuf, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct pcapdrv *pd;
+	struct ifreq ifr;
+	int s;
+
+	pd = calloc(1, sizeof(*pd));
+	if (pd == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	us_drv_init(&pd->drv, &pcap_ops, pool);
+	pd->pc = pcap_create(iface, perr);
+	if (pd->pc == NULL) {
+		snprintf(errbuf, errlen, "libpcap: %s", perr);
+		goto fail;
+	}
+	pcap_set_snaplen(pd->pc, 65535);
+	pcap_set_promisc(pd->pc, promisc);
+	pcap_set_immediate_mode(pd->pc, 1);
+	if (pcap_activate(pd->pc) < 0) {
+		snprintf(errbuf, errlen, "libpcap on \"%s\": %s", iface, pcap_geterr(pd->pc));
+		goto fail;
+	}
+	/* Only what arrives: our own injections must not come back as input. */
+	(void)pcap_setdirection(pd->pc, PCAP_D_IN);
+	if (pcap_setnonblock(pd->pc, 1, perr) < 0) {
+		snprintf(errbuf, errlen, "libpcap: %s", perr);
+		goto fail;
+	}
+	pd->drv.fd = pcap_get_selectable_fd(pd->pc);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s >= 0) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+		if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+			memcpy(pd->drv.mac, ifr.ifr_hwaddr.sa_data, 6);
+		if (ioctl(s, SIOCGIFMTU, &ifr) == 0)
+			pd->drv.mtu = (uint32_t)ifr.ifr_mtu;
+		close(s);
+	}
+	return &pd->drv;
+fail:
+	pcapdrv_close(&pd->drv);
+	return NULL;
+}

@@ -1,0 +1,49 @@
+/*
+ * registry.c - opens a driver by the name USOCK_DRIVER gives, and says
+ * clearly when this build lacks it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+#include "usock_build_config.h"
+
+struct us_drv *us_afpacket_open(const char *iface, struct us_pool *pool, int promisc,
+				char *errbuf, size_t errlen);
+#if US_HAVE_PCAP
+struct us_drv *us_pcap_open(const char *iface, struct us_pool *pool, int promisc,
+			    char *errbuf, size_t errlen);
+#endif
+#if US_HAVE_DPDK
+struct us_drv *us_dpdk_open(const char *args, struct us_pool *pool, char *errbuf,
+			    size_t errlen);
+#endif
+
+struct us_drv *
+us_drv_open(const char *name, const char *iface, const char *dpdk_args, int promisc,
+	    struct us_pool *pool, char *errbuf, size_t errlen)
+{
+	(void)dpdk_args;
+	if (strcmp(name, "afpacket") == 0)
+		return us_afpacket_open(iface, pool, promisc, errbuf, errlen);
+	if (strcmp(name, "pcap") == 0) {
+#if US_HAVE_PCAP
+		return us_pcap_open(iface, pool, promisc, errbuf, errlen);
+#else
+		snprintf(errbuf, errlen, "this build has no pcap driver; install libpcap-dev and "
+			 "rebuild (meson setup -Dpcap=enabled), or use USOCK_DRIVER=afpacket");
+		return NULL;
+#endif
+	}
+	if (strcmp(name, "dpdk") == 0) {
+#if US_HAVE_DPDK
+		return us_dpdk_open(dpdk_args, pool, errbuf, errlen);
+#else
+		snprintf(errbuf, errlen, "this build has no DPDK driver; install libdpdk-dev and "
+			 "rebuild (meson setup -Ddpdk=enabled), or use USOCK_DRIVER=afpacket");
+		return NULL;
+#endif
+	}
+	snprintf(errbuf, errlen, "unknown driver \"%s\"; use afpacket, pcap or dpdk", name);
+	return NULL;
+}

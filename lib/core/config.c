@@ -1,0 +1,244 @@
+/*
+ * config.c - the one place USOCK_* settings are read and checked.  Each
+ * error is one line: the setting, its value, what is wrong and the fix.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usock.h"
+#include "usock_build_config.h"
+#include "config.h"
+
+int
+us_parse_ip4(const char *s, uint32_t *out)
+{
+	unsigned v[4];
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
+		return -EINVAL;
+	if (v[0] > 255 || v[1] > 255 || v[2] > 255 || v[3] > 255)
+		return -EINVAL;
+	*out = v[0] << 24 | v[1] << 16 | v[2] << 8 | v[3];
+	return 0;
+}
+
+int
+us_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (v[i] > 255)
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+/* The value of a setting: the struct's field first, then the environment. */
+static const char *
+pick(const char *field, const char *env)
+{
+	const char *v = field;
+
+	if (v == NULL)
+		v = getenv(env);
+	if (v != NULL && *v == '\0')
+		v = NULL;
+	return v;
+}
+
+static int
+copy_str(char *dst, size_t n, const char *v, const char *name, char *err, size_t errlen)
+{
+	if (strlen(v) >= n) {
+		snprintf(err, errlen, "usock: %s is longer than %zu characters; shorten it", name,
+			 n - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int
+parse_uint(const char *v, const char *name, uint32_t lo, uint32_t hi, uint32_t *out, char *err,
+	   size_t errlen)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(v, &end, 10);
+	if (*v == '-' || *end != '\0' || errno != 0 || x < lo || x > hi) {
+		snprintf(err, errlen, "usock: %s=\"%s\" is not a number from %u to %u; use e.g. %s=%u",
+			 name, v, lo, hi, name, lo > 4096 ? lo : (hi < 4096 ? hi : 4096));
+		return -EINVAL;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
+{
+	char addr[32];
+	const char *slash = strchr(v, '/');
+	char *end;
+	long plen;
+
+	if (strcmp(v, "dhcp") == 0) {
+		snprintf(err, errlen, "usock: USOCK_IPV4=dhcp: this build has no DHCP client; "
+			 "give an address/prefix such as USOCK_IPV4=198.18.0.2/24");
+		return -EINVAL;
+	}
+	if (slash == NULL) {
+		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has no prefix length; use %s/24", v,
+			 v);
+		return -EINVAL;
+	}
+	if ((size_t)(slash - v) >= sizeof(addr))
+		goto bad;
+	memcpy(addr, v, (size_t)(slash - v));
+	addr[slash - v] = '\0';
+	if (us_parse_ip4(addr, &c->ip4) != 0)
+		goto bad;
+	plen = strtol(slash + 1, &end, 10);
+	if (slash[1] == '\0' || *end != '\0' || plen < 1 || plen > 32) {
+		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has a bad prefix length; use 1 to 32,"
+			 " e.g. %s/24", v, addr);
+		return -EINVAL;
+	}
+	c->plen = (uint8_t)plen;
+	if (c->ip4 == 0 || (c->ip4 >> 24) == 127 || (c->ip4 >> 28) >= 0xe) {
+		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is not a unicast address; use one "
+			 "such as 198.18.0.2/24", v);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is not an IPv4 address/prefix; use e.g. "
+		 "198.18.0.2/24", v);
+	return -EINVAL;
+}
+
+int
+us_config_load(struct us_config *c, const struct usock_config *uc, char *err, size_t errlen)
+{
+	static const struct usock_config none;
+	const char *v;
+	int rc;
+
+	if (uc == NULL)
+		uc = &none;
+	memset(c, 0, sizeof(*c));
+
+	v = pick(uc->driver, "USOCK_DRIVER");
+	if ((rc = copy_str(c->driver, sizeof(c->driver), v != NULL ? v : "afpacket",
+			   "USOCK_DRIVER", err, errlen)) != 0)
+		return rc;
+
+	v = pick(uc->iface, "USOCK_IFACE");
+	if (v == NULL && strcmp(c->driver, "dpdk") != 0) {
+		snprintf(err, errlen, "usock: USOCK_IFACE is not set; set it to the interface to "
+			 "attach to, e.g. USOCK_IFACE=eth0");
+		return -EINVAL;
+	}
+	if (v != NULL && (rc = copy_str(c->iface, sizeof(c->iface), v, "USOCK_IFACE", err,
+					 errlen)) != 0)
+		return rc;
+
+	v = pick(uc->ipv4, "USOCK_IPV4");
+	if (v == NULL) {
+		snprintf(err, errlen, "usock: USOCK_IPV4 is not set; give the stack its own address, "
+			 "e.g. USOCK_IPV4=198.18.0.2/24");
+		return -EINVAL;
+	}
+	if ((rc = parse_ipv4_setting(c, v, err, errlen)) != 0)
+		return rc;
+
+	v = pick(uc->gateway, "USOCK_GATEWAY");
+	if (v != NULL) {
+		uint32_t mask = c->plen == 32 ? 0xffffffffu : ~(0xffffffffu >> c->plen);
+
+		if (us_parse_ip4(v, &c->gw) != 0) {
+			snprintf(err, errlen, "usock: USOCK_GATEWAY=\"%s\" is not an IPv4 address; use "
+				 "e.g. USOCK_GATEWAY=198.18.0.1", v);
+			return -EINVAL;
+		}
+		if ((c->gw & mask) != (c->ip4 & mask)) {
+			snprintf(err, errlen, "usock: USOCK_GATEWAY=\"%s\" is not on the USOCK_IPV4 "
+				 "subnet; give a gateway inside it", v);
+			return -EINVAL;
+		}
+	}
+
+	v = pick(uc->mac, "USOCK_MAC");
+	if (v != NULL) {
+		if (us_parse_mac(v, c->mac) != 0 || (c->mac[0] & 1) != 0) {
+			snprintf(err, errlen, "usock: USOCK_MAC=\"%s\" is not a unicast MAC; use e.g. "
+				 "USOCK_MAC=02:00:00:00:00:02", v);
+			return -EINVAL;
+		}
+		c->have_mac = 1;
+	}
+
+	v = pick(uc->dpdk_args, "USOCK_DPDK_ARGS");
+	if (v != NULL && (rc = copy_str(c->dpdk_args, sizeof(c->dpdk_args), v, "USOCK_DPDK_ARGS",
+					 err, errlen)) != 0)
+		return rc;
+	v = pick(uc->pcap_file, "USOCK_PCAP");
+	if (v != NULL && (rc = copy_str(c->pcap_file, sizeof(c->pcap_file), v, "USOCK_PCAP", err,
+					 errlen)) != 0)
+		return rc;
+	v = pick(uc->dns, "USOCK_DNS");
+	if (v != NULL && (rc = copy_str(c->dns, sizeof(c->dns), v, "USOCK_DNS", err, errlen)) != 0)
+		return rc;
+	v = pick(uc->ipv6, "USOCK_IPV6");
+	if (v != NULL && (rc = copy_str(c->ipv6, sizeof(c->ipv6), v, "USOCK_IPV6", err, errlen)) !=
+			 0)
+		return rc;
+
+	v = pick(uc->fault, "USOCK_FAULT");
+	if (v != NULL) {
+		char why[160];
+
+		if (us_fault_parse(v, &c->fault, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "usock: USOCK_FAULT=\"%s\" %s", v, why);
+			return -EINVAL;
+		}
+		c->have_fault = 1;
+	}
+
+	c->pool_size = uc->pool_size;
+	if (c->pool_size == 0) {
+		c->pool_size = US_POOL_SIZE;
+		if ((v = getenv("USOCK_POOL")) != NULL && *v != '\0' &&
+		    (rc = parse_uint(v, "USOCK_POOL", 64, 1u << 22, &c->pool_size, err, errlen)) != 0)
+			return rc;
+	}
+	c->max_sockets = uc->max_sockets;
+	if (c->max_sockets == 0) {
+		c->max_sockets = US_SOCKET_MAX;
+		if ((v = getenv("USOCK_SOCKETS")) != NULL && *v != '\0' &&
+		    (rc = parse_uint(v, "USOCK_SOCKETS", 1, 1u << 22, &c->max_sockets, err,
+				     errlen)) != 0)
+			return rc;
+	}
+	c->busy_poll = uc->busy_poll;
+	if (c->busy_poll == 0 && (v = getenv("USOCK_BUSY_POLL")) != NULL && *v != '\0') {
+		uint32_t b;
+
+		if ((rc = parse_uint(v, "USOCK_BUSY_POLL", 0, 1, &b, err, errlen)) != 0)
+			return rc;
+		c->busy_poll = (int)b;
+	}
+	return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * config.h - run-time settings: USOCK_* from the environment or struct
+ * usock_config, parsed and checked in one place.
+ */
+#ifndef US_CONFIG_H
+#define US_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../drivers/driver.h"
+
+struct usock_config;
+
+struct us_config {
+	char iface[32];		/* USOCK_IFACE */
+	char driver[16];	/* USOCK_DRIVER */
+	uint32_t ip4;		/* USOCK_IPV4 address, host order */
+	uint8_t plen;		/* its prefix length */
+	uint32_t gw;		/* USOCK_GATEWAY, 0: none */
+	int have_mac;		/* USOCK_MAC given */
+	uint8_t mac[6];		/* USOCK_MAC */
+	char dpdk_args[512];	/* USOCK_DPDK_ARGS */
+	char pcap_file[256];	/* USOCK_PCAP, "" for none */
+	int have_fault;		/* USOCK_FAULT given */
+	struct us_fault_cfg fault;	/* USOCK_FAULT */
+	uint32_t pool_size;	/* USOCK_POOL */
+	uint32_t max_sockets;	/* USOCK_SOCKETS */
+	int busy_poll;		/* USOCK_BUSY_POLL */
+	char dns[256];		/* USOCK_DNS, kept for the resolver */
+	char ipv6[64];		/* USOCK_IPV6, kept for IPv6 */
+};
+
+/*
+ * Fills c from uc (may be NULL), then the environment, then defaults.
+ * Returns 0, or -EINVAL with one line in err naming the setting and the fix.
+ */
+int us_config_load(struct us_config *c, const struct usock_config *uc, char *err, size_t errlen);
+
+/* Parses "a.b.c.d" into host order; returns 0 or -EINVAL. */
+int us_parse_ip4(const char *s, uint32_t *out);
+/* Parses "aa:bb:cc:dd:ee:ff"; returns 0 or -EINVAL. */
+int us_parse_mac(const char *s, uint8_t mac[6]);
+
+#endif /* US_CONFIG_H */

@@ -1,0 +1,379 @@
+/*
+ * runtime.c - the default instance: starts the stack from USOCK_* on the
+ * first call, runs a service thread that sleeps on the driver's descriptor
+ * until a frame or the next deadline (no periodic tick; spins only with
+ * USOCK_BUSY_POLL), exports counters in /dev/shm for usock-stat, and stops
+ * everything at exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "usock.h"
+#include "usock_build_config.h"
+#include "../sock/sock.h"
+#include "config.h"
+#include "runtime.h"
+
+struct us_runtime us_rt = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.wake_fd = -1,
+};
+
+static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
+
+uint64_t
+us_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+cv_setup(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&us_rt.cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static void
+wake_service(void)
+{
+	uint64_t one = 1;
+
+	if (us_rt.wake_fd >= 0)
+		(void)!write(us_rt.wake_fd, &one, sizeof(one));
+}
+
+/* Socket hook: wake blocked callers, and make the descriptor readable or not for poll(2). */
+static void
+on_sock_event(struct us_stack *st, struct us_sock *s)
+{
+	unsigned ev = us_sock_events(s) & (US_EV_IN | US_EV_ERR | US_EV_HUP);
+	uint64_t v = 1;
+
+	(void)st;
+	pthread_cond_broadcast(&us_rt.cv);
+	if (s->fd < 0)
+		return;
+	if (ev != 0 && s->ev_signalled == 0) {
+		(void)!write(s->fd, &v, sizeof(v));
+		s->ev_signalled = 1;
+	} else if (ev == 0 && s->ev_signalled != 0) {
+		(void)!read(s->fd, &v, sizeof(v));
+		s->ev_signalled = 0;
+	}
+}
+
+static void *
+service(void *arg)
+{
+	struct us_stack *st;
+	struct pollfd pf[2];
+	sigset_t all;
+
+	(void)arg;
+	/* Signals belong to the application's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&us_rt.mu);
+	st = us_rt.st;
+	while (!us_rt.stop) {
+		uint64_t now = us_clock_ns(), dl;
+		struct timespec ts, *tsp = NULL;
+		unsigned got;
+
+		got = us_stack_poll(st, now, 256);
+		if (st->cfg.busy_poll || got >= 256) {
+			/* Busy polling, or more frames waiting: go round without sleeping. */
+			pthread_mutex_unlock(&us_rt.mu);
+			if (!st->cfg.busy_poll)
+				sched_yield();
+			pthread_mutex_lock(&us_rt.mu);
+			continue;
+		}
+		dl = us_stack_next_deadline(st);
+		us_rt.sleep_until = dl;
+		if (dl != UINT64_MAX) {
+			uint64_t d = dl > now ? dl - now : 0;
+
+			ts.tv_sec = (time_t)(d / 1000000000ull);
+			ts.tv_nsec = (long)(d % 1000000000ull);
+			tsp = &ts;
+		}
+		pf[0].fd = st->drv->fd;
+		pf[0].events = POLLIN;
+		pf[1].fd = us_rt.wake_fd;
+		pf[1].events = POLLIN;
+		pthread_mutex_unlock(&us_rt.mu);
+		if (ppoll(pf, 2, tsp, NULL) > 0 && (pf[1].revents & POLLIN)) {
+			uint64_t v;
+
+			(void)!read(us_rt.wake_fd, &v, sizeof(v));
+		}
+		pthread_mutex_lock(&us_rt.mu);
+		us_rt.sleep_until = 0;
+	}
+	pthread_mutex_unlock(&us_rt.mu);
+	return NULL;
+}
+
+/* Exports the counters as /dev/shm/usock.<pid>; failure only means no usock-stat. */
+static void
+export_stats(struct us_stack *st)
+{
+	struct us_stats_file *f;
+	int fd;
+
+	snprintf(us_rt.shm_path, sizeof(us_rt.shm_path), "/dev/shm/usock.%d", (int)getpid());
+	fd = open(us_rt.shm_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, sizeof(*f)) != 0) {
+		close(fd);
+		unlink(us_rt.shm_path);
+		return;
+	}
+	f = mmap(NULL, sizeof(*f), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (f == MAP_FAILED) {
+		unlink(us_rt.shm_path);
+		return;
+	}
+	f->magic = US_STATS_MAGIC;
+	f->version = US_STATS_VERSION;
+	f->size = sizeof(*f);
+	f->pid = (int32_t)getpid();
+	snprintf(f->iface, sizeof(f->iface), "%s", st->cfg.iface);
+	snprintf(f->driver, sizeof(f->driver), "%s", st->cfg.driver);
+	f->ip4 = st->ip4;
+	f->plen = st->cfg.plen;
+	memcpy(f->mac, st->mac, 6);
+	f->s = *st->stats;
+	us_stack_set_stats(st, &f->s);
+	us_rt.shm = f;
+}
+
+static void
+at_exit(void)
+{
+	usock_fini();
+}
+
+int
+us_rt_start_locked(const struct usock_config *cfg)
+{
+	static int atexit_done;
+	char err[512], why[256];
+	struct us_config c;
+	struct us_drv *drv, *w;
+	uint32_t bufsize;
+	int rc;
+
+	pthread_once(&cv_once, cv_setup);
+	if (us_rt.st != NULL)
+		return -EALREADY;
+	rc = us_config_load(&c, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
+	drv = us_drv_open(c.driver, c.iface, c.dpdk_args, c.have_mac, NULL, why, sizeof(why));
+	if (drv == NULL) {
+		fprintf(stderr, "usock: USOCK_DRIVER=%s on USOCK_IFACE=%s: %s\n", c.driver, c.iface,
+			why);
+		return -ENODEV;
+	}
+	/* Buffers hold the largest frame the link passes, after the headroom. */
+	bufsize = US_HEADROOM + (drv->mtu + 18 > 2048 ? drv->mtu + 18 : 2048);
+	bufsize = (bufsize + 63) & ~63u;
+	us_rt.pool = us_pool_create(c.pool_size, bufsize, US_HEADROOM);
+	if (us_rt.pool == NULL) {
+		fprintf(stderr, "usock: USOCK_POOL=%u: cannot allocate %u buffers of %u bytes; "
+			"lower USOCK_POOL\n", c.pool_size, c.pool_size, bufsize);
+		us_drv_close(drv);
+		return -ENOMEM;
+	}
+	drv->pool = us_rt.pool;
+	if (c.have_fault) {
+		w = us_fault_wrap(drv, &c.fault);
+		if (w == NULL)
+			goto nomem;
+		drv = w;
+	}
+	if (c.pcap_file[0] != '\0') {
+		w = us_capture_wrap(drv, c.pcap_file, why, sizeof(why));
+		if (w == NULL) {
+			fprintf(stderr, "usock: USOCK_PCAP=%s: %s\n", c.pcap_file, why);
+			us_drv_close(drv);
+			us_pool_destroy(us_rt.pool);
+			us_rt.pool = NULL;
+			return -EINVAL;
+		}
+		drv = w;
+	}
+	us_rt.st = us_stack_create(&c, drv, us_rt.pool, us_clock_ns());
+	if (us_rt.st == NULL)
+		goto nomem;
+	us_rt.st->hooks.sock_event = on_sock_event;
+	us_rt.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	export_stats(us_rt.st);
+	us_stack_announce(us_rt.st);
+	us_rt.stop = 0;
+	if (pthread_create(&us_rt.thr, NULL, service, NULL) != 0) {
+		us_rt_stop_locked();
+		return -EAGAIN;
+	}
+	us_rt.thr_running = 1;
+	if (!atexit_done) {
+		atexit_done = 1;
+		atexit(at_exit);
+	}
+	return 0;
+nomem:
+	fprintf(stderr, "usock: out of memory starting the stack; lower USOCK_POOL\n");
+	us_drv_close(drv);
+	us_pool_destroy(us_rt.pool);
+	us_rt.pool = NULL;
+	return -ENOMEM;
+}
+
+void
+us_rt_stop_locked(void)
+{
+	uint32_t i;
+
+	if (us_rt.st == NULL)
+		return;
+	if (us_rt.thr_running) {
+		us_rt.stop = 1;
+		wake_service();
+		pthread_mutex_unlock(&us_rt.mu);
+		pthread_join(us_rt.thr, NULL);
+		pthread_mutex_lock(&us_rt.mu);
+		us_rt.thr_running = 0;
+	}
+	for (i = 0; i < us_rt.nfd; i++) {
+		struct us_sock *s = us_rt.fdtab[i];
+
+		if (s == NULL)
+			continue;
+		us_rt.fdtab[i] = NULL;
+		s->fd = -1;
+		close((int)i);
+	}
+	free(us_rt.fdtab);
+	us_rt.fdtab = NULL;
+	us_rt.nfd = 0;
+	us_stack_flush(us_rt.st);
+	us_stack_set_stats(us_rt.st, &us_rt.st->own_stats);
+	us_stack_destroy(us_rt.st);
+	us_rt.st = NULL;
+	/* Buffers an application thread still holds keep the pool; it is small next to exit. */
+	if (us_pool_destroy(us_rt.pool) == 0)
+		us_rt.pool = NULL;
+	if (us_rt.shm != NULL) {
+		munmap(us_rt.shm, sizeof(*us_rt.shm));
+		unlink(us_rt.shm_path);
+		us_rt.shm = NULL;
+	}
+	if (us_rt.wake_fd >= 0)
+		close(us_rt.wake_fd);
+	us_rt.wake_fd = -1;
+	pthread_cond_broadcast(&us_rt.cv);
+}
+
+int
+us_rt_enter(void)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&us_rt.mu);
+	if (us_rt.st == NULL) {
+		/* One implicit start per process: a bad setting is reported once, not per call. */
+		if (us_rt.init_err != 0) {
+			rc = us_rt.init_err;
+		} else {
+			rc = us_rt_start_locked(NULL);
+			if (rc != 0)
+				us_rt.init_err = rc == -ENODEV || rc == -EINVAL ? -ENETDOWN : rc;
+			rc = us_rt.init_err;
+		}
+		if (rc != 0)
+			pthread_mutex_unlock(&us_rt.mu);
+	}
+	return rc;
+}
+
+void
+us_rt_leave(void)
+{
+	struct us_stack *st = us_rt.st;
+
+	if (st != NULL) {
+		us_stack_flush(st);
+		/* A call may have armed a timer earlier than the service thread's planned wake. */
+		if (us_rt.sleep_until != 0 && us_stack_next_deadline(st) < us_rt.sleep_until)
+			wake_service();
+	}
+	pthread_mutex_unlock(&us_rt.mu);
+}
+
+int
+us_rt_wait(uint64_t deadline)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (deadline == UINT64_MAX) {
+		pthread_cond_wait(&us_rt.cv, &us_rt.mu);
+		return 0;
+	}
+	now = us_clock_ns();
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	ts.tv_sec = (time_t)(deadline / 1000000000ull);
+	ts.tv_nsec = (long)(deadline % 1000000000ull);
+	pthread_cond_timedwait(&us_rt.cv, &us_rt.mu, &ts);
+	return 0;
+}
+
+int
+usock_init(const struct usock_config *cfg)
+{
+	int rc;
+
+	pthread_mutex_lock(&us_rt.mu);
+	rc = us_rt_start_locked(cfg);
+	if (rc == 0)
+		us_rt.init_err = 0;
+	pthread_mutex_unlock(&us_rt.mu);
+	if (rc != 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+void
+usock_fini(void)
+{
+	pthread_mutex_lock(&us_rt.mu);
+	us_rt_stop_locked();
+	us_rt.init_err = 0;
+	pthread_mutex_unlock(&us_rt.mu);
+}

@@ -1,0 +1,144 @@
+/*
+ * stack.h - struct us_stack: one instance of the whole stack.  Protocol
+ * code gets the stack and the time as arguments and keeps no other state,
+ * so two stacks can share a process and a test can drive virtual time.
+ */
+#ifndef US_STACK_H
+#define US_STACK_H
+
+#include <stdint.h>
+
+#include "../../drivers/driver.h"
+#include "../pkt/pkt.h"
+#include "config.h"
+#include "stats.h"
+
+struct us_sock;
+struct us_stack;
+
+#define US_TX_BURST	64
+
+/* One ARP cache entry (RFC 826, with Linux-like aging). */
+struct us_arp_entry {
+	uint32_t ip;		/* protocol address, host order; 0: free slot */
+	uint8_t mac[6];		/* hardware address, valid in REACHABLE/STALE/PROBE */
+	uint8_t state;		/* US_ARP_* */
+	uint8_t tries;		/* requests sent in this resolution */
+	uint8_t npend;		/* packets waiting */
+	uint64_t timer;		/* next retry or expiry */
+	struct us_pkt *pend;	/* packets waiting for the address, by qnext */
+};
+
+struct us_arp {
+	struct us_arp_entry *tab;	/* the cache, open addressing */
+	uint32_t size;		/* entries (power of two) */
+	uint32_t npend;		/* packets waiting across all entries */
+	uint64_t next_timer;	/* earliest timer of any entry */
+};
+
+/* One datagram under reassembly (RFC 791 3.2, RFC 815). */
+struct us_reass {
+	uint32_t src;		/* key: source */
+	uint32_t dst;		/* key: destination */
+	uint16_t id;		/* key: identification */
+	uint8_t proto;		/* key: protocol; 0: slot free */
+	uint8_t have_last;	/* the fragment without MF arrived */
+	uint32_t total;		/* payload length once have_last */
+	uint32_t bytes;		/* payload bytes held */
+	uint32_t nfrags;	/* fragments held */
+	uint64_t expire;	/* timeout */
+	struct us_pkt *frags;	/* fragments in offset order, linked by next */
+};
+
+struct us_ip4 {
+	struct us_reass *reass;	/* reassembly slots */
+	uint32_t nreass;	/* slots */
+	uint32_t reass_bytes;	/* payload bytes held in all slots */
+	uint32_t reass_limit;	/* most payload bytes held at once */
+	uint16_t id;		/* next identification */
+};
+
+struct us_icmp {
+	uint64_t tokens_at;	/* when the bucket was last filled */
+	uint32_t tokens;	/* error messages allowed now */
+};
+
+struct us_udp {
+	struct us_sock **hash;	/* bound sockets by local port */
+	uint32_t nhash;		/* buckets (power of two) */
+	uint16_t next_eph;	/* next ephemeral port to try */
+};
+
+/* Hooks the owner of a stack (the API layer, a test) sets. */
+struct us_stack_hooks {
+	void (*sock_event)(struct us_stack *st, struct us_sock *s);	/* s changed */
+	void *arg;		/* the owner's */
+};
+
+struct us_stack {
+	struct us_config cfg;	/* settings */
+	uint8_t mac[6];		/* our link address */
+	uint32_t ip4;		/* our address, host order */
+	uint32_t mask;		/* its netmask */
+	uint32_t gw;		/* default gateway, 0: none */
+	uint32_t mtu;		/* link MTU */
+	struct us_drv *drv;	/* the link */
+	struct us_pool *pool;	/* packet buffers */
+	struct us_stats *stats;	/* counters (shared memory when exported) */
+	struct us_stats own_stats;	/* counters when not exported */
+	struct us_arp arp;	/* ARP cache */
+	struct us_ip4 ip;	/* IPv4 state */
+	struct us_icmp icmp;	/* ICMP rate limit */
+	struct us_udp udp;	/* UDP port table */
+	struct us_sock *socks;	/* every open socket */
+	uint32_t nsocks;	/* how many */
+	struct us_pkt *txb[US_TX_BURST];	/* frames waiting for tx_burst */
+	uint16_t ntx;		/* how many */
+	uint64_t now;		/* time of the current event, ns */
+	uint64_t rng;		/* PRNG state for ports and IDs */
+	struct us_stack_hooks hooks;	/* owner's callbacks */
+};
+
+/*
+ * Creates a stack on an open driver (consumed: closed with the stack) and a
+ * pool (borrowed).  cfg gives the addresses.  Returns NULL on ENOMEM.
+ */
+struct us_stack *us_stack_create(const struct us_config *cfg, struct us_drv *drv,
+				 struct us_pool *pool, uint64_t now);
+/* Frees the stack: sockets, queued packets, the driver.  Returns -EBUSY if buffers leaked. */
+int us_stack_destroy(struct us_stack *st);
+
+/* Points the counters (and the driver's) at stats, e.g. shared memory. */
+void us_stack_set_stats(struct us_stack *st, struct us_stats *stats);
+/* Receives and processes up to budget frames, runs due timers, flushes; returns frames. */
+unsigned us_stack_poll(struct us_stack *st, uint64_t now, unsigned budget);
+/* Runs every timer due by now. */
+void us_stack_timers(struct us_stack *st, uint64_t now);
+/* The earliest time the stack needs to run without input; UINT64_MAX: never. */
+uint64_t us_stack_next_deadline(const struct us_stack *st);
+/* Processes one received frame; consumes it. */
+void us_stack_input(struct us_stack *st, struct us_pkt *pkt);
+/* Queues a finished frame for transmit; consumes it. */
+void us_stack_xmit(struct us_stack *st, struct us_pkt *pkt);
+/* Hands queued frames to the driver. */
+void us_stack_flush(struct us_stack *st);
+/* Sends a gratuitous ARP for our address. */
+void us_stack_announce(struct us_stack *st);
+/* A 32-bit random number from the stack's generator. */
+uint32_t us_stack_rand(struct us_stack *st);
+
+/* True if a is on our subnet. */
+static inline int
+us_ip4_onlink(const struct us_stack *st, uint32_t a)
+{
+	return (a & st->mask) == (st->ip4 & st->mask);
+}
+
+/* True if a is a broadcast address for us: limited, or our subnet's. */
+static inline int
+us_ip4_is_bcast(const struct us_stack *st, uint32_t a)
+{
+	return a == 0xffffffffu || (st->mask != 0xffffffffu && a == (st->ip4 | ~st->mask));
+}
+
+#endif /* US_STACK_H */

@@ -1,0 +1,143 @@
+/*
+ * stats.h - every counter the stack keeps, one group per protocol.  The
+ * lists are X-macros so the struct and the names usock-stat prints come
+ * from one place.  Counters of drops are named for their reason.
+ */
+#ifndef US_STATS_H
+#define US_STATS_H
+
+#include <stdint.h>
+
+#include "../../drivers/driver.h"
+
+#define US_ETH_STATS(X)                                                                   \
+	X(rx, "frames received")                                                          \
+	X(rx_short, "dropped: shorter than an Ethernet header")                           \
+	X(rx_notours, "dropped: addressed to another MAC")                                \
+	X(rx_badtype, "dropped: unknown EtherType")                                       \
+	X(tx, "frames sent")                                                              \
+	X(tx_drop, "dropped on transmit: link queue full")
+
+#define US_ARP_STATS(X)                                                                   \
+	X(rx, "ARP messages received")                                                    \
+	X(rx_short, "dropped: short")                                                     \
+	X(rx_bad, "dropped: not Ethernet/IPv4 or bad lengths")                            \
+	X(rx_badop, "dropped: unknown opcode")                                            \
+	X(rx_badsrc, "dropped: bad sender address")                                       \
+	X(rx_notours, "requests for other hosts")                                         \
+	X(rx_request, "requests for us")                                                  \
+	X(rx_reply, "replies received")                                                   \
+	X(tx_request, "requests sent")                                                    \
+	X(tx_reply, "replies sent")                                                       \
+	X(tx_gratuitous, "gratuitous announcements sent")                                 \
+	X(conflict, "another host claims our address")                                    \
+	X(cache_full, "entries refused: cache full")                                      \
+	X(queue_drop, "packets dropped: waiting queue full")                              \
+	X(resolve_fail, "packets dropped: address did not resolve")
+
+#define US_IP4_STATS(X)                                                                   \
+	X(rx, "datagrams received")                                                       \
+	X(rx_short, "dropped: shorter than a header")                                     \
+	X(rx_badver, "dropped: version not 4")                                            \
+	X(rx_badhlen, "dropped: bad header length")                                       \
+	X(rx_badlen, "dropped: bad total length")                                         \
+	X(rx_badsum, "dropped: bad header checksum")                                      \
+	X(rx_badopt, "dropped: malformed options")                                        \
+	X(rx_badsrc, "dropped: broadcast or multicast source")                            \
+	X(rx_notours, "dropped: not addressed to us")                                     \
+	X(rx_unkproto, "dropped: unknown protocol")                                       \
+	X(rx_delivered, "datagrams delivered to a protocol")                              \
+	X(rx_frag, "fragments received")                                                  \
+	X(rx_frag_bad, "fragments dropped: bad length or offset")                         \
+	X(rx_frag_dup, "fragments dropped: duplicates")                                   \
+	X(rx_frag_overlap, "datagrams dropped: overlapping fragments")                    \
+	X(rx_frag_toobig, "datagrams dropped: reassembled above 65535 bytes")             \
+	X(rx_frag_timeout, "datagrams dropped: reassembly timed out")                     \
+	X(rx_frag_nomem, "datagrams dropped: reassembly memory limit")                    \
+	X(rx_reassembled, "datagrams reassembled")                                        \
+	X(tx, "datagrams sent")                                                           \
+	X(tx_frag, "fragments sent")                                                      \
+	X(tx_noroute, "dropped on send: no route")                                        \
+	X(tx_nobuf, "dropped on send: no buffer")                                         \
+	X(tx_toobig, "refused on send: too big with DF")
+
+#define US_ICMP_STATS(X)                                                                  \
+	X(rx, "messages received")                                                        \
+	X(rx_short, "dropped: short")                                                     \
+	X(rx_badsum, "dropped: bad checksum")                                             \
+	X(rx_bcast_echo, "broadcast echo requests ignored")                               \
+	X(rx_echo, "echo requests")                                                       \
+	X(rx_echoreply, "echo replies")                                                   \
+	X(rx_err, "errors received")                                                      \
+	X(rx_err_bad, "errors dropped: quoted header bad")                                \
+	X(rx_err_delivered, "errors delivered to a socket")                               \
+	X(rx_other, "other types ignored")                                                \
+	X(tx_echoreply, "echo replies sent")                                              \
+	X(tx_unreach, "destination unreachable sent")                                     \
+	X(tx_ratelimited, "errors not sent: rate limit")
+
+#define US_UDP_STATS(X)                                                                   \
+	X(rx, "datagrams received")                                                       \
+	X(rx_short, "dropped: short")                                                     \
+	X(rx_badlen, "dropped: bad length")                                               \
+	X(rx_badsum, "dropped: bad checksum")                                             \
+	X(rx_noport, "dropped: no socket on port")                                        \
+	X(rx_bcast_noport, "broadcasts dropped: no socket on port")                       \
+	X(rx_qfull, "dropped: socket receive buffer full")                                \
+	X(rx_delivered, "datagrams queued to sockets")                                    \
+	X(tx, "datagrams sent")                                                           \
+	X(tx_err, "send failed")
+
+#define US_SOCK_STATS(X)                                                                  \
+	X(opened, "sockets opened")                                                       \
+	X(closed, "sockets closed")                                                       \
+	X(bytes_copied, "payload bytes copied to applications")                           \
+	X(bytes_delivered, "payload bytes delivered to applications")
+
+#define US_DECL(name, desc) uint64_t name;
+
+struct us_eth_stats { US_ETH_STATS(US_DECL) };
+struct us_arp_stats { US_ARP_STATS(US_DECL) };
+struct us_ip4_stats { US_IP4_STATS(US_DECL) };
+struct us_icmp_stats { US_ICMP_STATS(US_DECL) };
+struct us_udp_stats { US_UDP_STATS(US_DECL) };
+struct us_sock_stats { US_SOCK_STATS(US_DECL) };
+
+struct us_pool_gauge {
+	uint64_t size;		/* buffers in the pool */
+	uint64_t avail;		/* buffers free (updated each poll) */
+	uint64_t fail;		/* allocations refused */
+};
+
+struct us_stats {
+	struct us_drv_stats drv;	/* the driver's counters */
+	struct us_eth_stats eth;	/* Ethernet */
+	struct us_arp_stats arp;	/* ARP */
+	struct us_ip4_stats ip4;	/* IPv4 */
+	struct us_icmp_stats icmp;	/* ICMP */
+	struct us_udp_stats udp;	/* UDP */
+	struct us_sock_stats sock;	/* sockets */
+	struct us_pool_gauge pool;	/* packet pool */
+};
+
+/*
+ * The file /dev/shm/usock.<pid> that usock-stat reads: a header, then the
+ * counters.  The version changes whenever struct us_stats does.
+ */
+#define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
+#define US_STATS_VERSION 1
+
+struct us_stats_file {
+	uint64_t magic;		/* US_STATS_MAGIC */
+	uint32_t version;	/* US_STATS_VERSION */
+	uint32_t size;		/* sizeof(struct us_stats_file) */
+	int32_t pid;		/* the process */
+	char iface[32];		/* its interface */
+	char driver[16];	/* its driver */
+	uint32_t ip4;		/* its IPv4 address, host order */
+	uint8_t plen;		/* prefix length */
+	uint8_t mac[6];		/* its MAC */
+	struct us_stats s;	/* the counters */
+};
+
+#endif /* US_STATS_H */

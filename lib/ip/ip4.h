@@ -1,0 +1,63 @@
+/*
+ * ip4.h - IPv4 (RFC 791, RFC 1122 3.2), its fragments, and ICMP (RFC 792).
+ */
+#ifndef US_IP4_H
+#define US_IP4_H
+
+#include <stdint.h>
+
+struct us_stack;
+struct us_pkt;
+
+/* One piece of a datagram to send. */
+struct us_iov {
+	const void *base;	/* bytes */
+	uint32_t len;		/* how many */
+};
+
+#define US_IP4_DEFTTL	64
+#define US_IP4_MAXIOV	80	/* pieces in one us_ip4_send (a reassembled 64 KiB chain fits) */
+
+int us_ip4_init(struct us_stack *st, uint32_t nreass);
+void us_ip4_fini(struct us_stack *st);
+
+/* Checks, reassembles and dispatches one datagram (data at the IP header); consumes pkt. */
+void us_ip4_input(struct us_stack *st, struct us_pkt *pkt);
+
+/*
+ * Sends the L4 datagram in pkt (one buffer, fits the MTU) from src to dst.
+ * Consumes pkt.  Returns 0, -ENETUNREACH or -ENOBUFS.
+ */
+int us_ip4_output(struct us_stack *st, struct us_pkt *pkt, uint32_t src, uint32_t dst,
+		  uint8_t proto, uint8_t tos, uint8_t ttl);
+
+/*
+ * Sends the datagram gathered from iov, fragmenting it when it exceeds
+ * the MTU (unless df).  Borrows iov.  Returns 0, -EMSGSIZE (too big, or
+ * df and above the MTU), -ENETUNREACH or -ENOBUFS.
+ */
+int us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint8_t tos,
+		uint8_t ttl, int df, const struct us_iov *iov, int niov);
+
+/* Fragment reassembly (ip4_frag.c). */
+int us_ip4_reass_init(struct us_stack *st, uint32_t nslots, uint32_t limit);
+void us_ip4_reass_fini(struct us_stack *st);
+/*
+ * Adds a fragment (data at its payload, header fields in pkt).  Consumes
+ * pkt; returns the whole datagram as a chain once complete, else NULL.
+ */
+struct us_pkt *us_ip4_reass(struct us_stack *st, struct us_pkt *pkt, uint16_t id,
+			    uint16_t frag);
+void us_ip4_reass_timer(struct us_stack *st, uint64_t now);
+uint64_t us_ip4_reass_deadline(const struct us_stack *st);
+
+/* ICMP (icmp.c). */
+/* Handles one message (data at the ICMP header, chain); consumes pkt. */
+void us_icmp_input(struct us_stack *st, struct us_pkt *pkt);
+/*
+ * Sends an ICMP error about the datagram in orig (data at its L4 header,
+ * the IP header l3_len bytes before it), rate limited.  Borrows orig.
+ */
+void us_icmp_error(struct us_stack *st, const struct us_pkt *orig, uint8_t type, uint8_t code);
+
+#endif /* US_IP4_H */

@@ -1,0 +1,124 @@
+/*
+ * pkt.h - packet buffers and their fixed-size pools.  A us_pkt has headroom
+ * so lower layers prepend headers in place, a reference count, and a free
+ * callback for frames a driver owns (an AF_PACKET ring slot, a DPDK mbuf).
+ */
+#ifndef US_PKT_H
+#define US_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct us_pkt;
+struct us_pool;
+
+typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
+
+#define US_PKT_CSUM_OK	0x0001	/* L4 checksum already verified (or sender is local) */
+#define US_PKT_BCAST	0x0002	/* arrived as link-layer broadcast */
+
+struct us_pkt {
+	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */
+	struct us_pkt *qnext;	/* next datagram in a queue */
+	uint8_t *buf;		/* start of the buffer */
+	uint32_t off;		/* first data byte, from buf */
+	uint32_t len;		/* data bytes in this buffer */
+	uint32_t cap;		/* buffer size */
+	uint16_t refcnt;	/* references; freed at zero */
+	uint16_t flags;		/* US_PKT_* */
+	struct us_pool *pool;	/* where the header returns */
+	us_pkt_free_cb *free_cb;	/* driver-owned data: called at last free */
+	void *free_arg;		/* argument of free_cb */
+	uint64_t time;		/* receive time, or release time in a delay line */
+	/* Filled on input by the layers as they parse. */
+	uint32_t ip_src;	/* IPv4 source, host order */
+	uint32_t ip_dst;	/* IPv4 destination, host order */
+	uint16_t l3_len;	/* IP header length of the first buffer */
+	uint8_t ip_proto;	/* IP protocol */
+	uint8_t ip_tos;		/* IP type of service */
+	uint8_t ip_ttl;		/* IP time to live */
+};
+
+struct us_pool_stats {
+	uint64_t alloc;		/* successful allocations */
+	uint64_t fail;		/* allocations refused: pool empty */
+};
+
+struct us_pool {
+	struct us_pkt *free;	/* free list */
+	uint32_t n;		/* buffers in the pool */
+	uint32_t avail;		/* buffers on the free list */
+	uint32_t bufsize;	/* bytes per buffer (0: headers only) */
+	uint32_t headroom;	/* default data offset */
+	struct us_pkt *hdrs;	/* the headers, one block */
+	uint8_t *mem;		/* the buffers, one block */
+	struct us_pool_stats stats;
+};
+
+/* Returns a pool of n buffers of bufsize bytes each, or NULL (ENOMEM). */
+struct us_pool *us_pool_create(uint32_t n, uint32_t bufsize, uint32_t headroom);
+/* Frees the pool; every buffer must be back (returns -EBUSY otherwise, leaks). */
+int us_pool_destroy(struct us_pool *pool);
+
+/* Returns a new packet (refcnt 1, empty, data at headroom) or NULL. */
+struct us_pkt *us_pkt_alloc(struct us_pool *pool);
+/* Drops one reference of every buffer in the chain; consumes pkt. */
+void us_pkt_free(struct us_pkt *pkt);
+/* Frees a queue linked by qnext; consumes. */
+void us_pkt_free_queue(struct us_pkt *q);
+/* Returns a copy of the whole chain in buffers of pool as one chain, or NULL. */
+struct us_pkt *us_pkt_copy(struct us_pool *pool, const struct us_pkt *pkt);
+/* Total data bytes of a chain. */
+uint32_t us_pkt_chain_len(const struct us_pkt *pkt);
+/* Copies len bytes at off of the chain into dst; returns bytes copied. */
+uint32_t us_pkt_chain_read(const struct us_pkt *pkt, uint32_t off, void *dst, uint32_t len);
+
+static inline uint8_t *
+us_pkt_data(const struct us_pkt *pkt)
+{
+	return pkt->buf + pkt->off;
+}
+
+/* Makes room for n bytes before the data; returns the new start or NULL. */
+static inline uint8_t *
+us_pkt_prepend(struct us_pkt *pkt, uint32_t n)
+{
+	if (pkt->off < n)
+		return NULL;
+	pkt->off -= n;
+	pkt->len += n;
+	return pkt->buf + pkt->off;
+}
+
+/* Drops n bytes from the front; returns the new start or NULL if too short. */
+static inline uint8_t *
+us_pkt_adj(struct us_pkt *pkt, uint32_t n)
+{
+	if (pkt->len < n)
+		return NULL;
+	pkt->off += n;
+	pkt->len -= n;
+	return pkt->buf + pkt->off;
+}
+
+/* Room after the data. */
+static inline uint32_t
+us_pkt_tailroom(const struct us_pkt *pkt)
+{
+	return pkt->cap - pkt->off - pkt->len;
+}
+
+/* Appends n bytes; returns where they go or NULL without room. */
+static inline uint8_t *
+us_pkt_append(struct us_pkt *pkt, uint32_t n)
+{
+	uint8_t *p;
+
+	if (us_pkt_tailroom(pkt) < n)
+		return NULL;
+	p = pkt->buf + pkt->off + pkt->len;
+	pkt->len += n;
+	return p;
+}
+
+#endif /* US_PKT_H */

@@ -1,0 +1,572 @@
+/*
+ * api.c - the usock_* entry points: argument checks, descriptors (each
+ * socket's descriptor is a kernel eventfd, so it can never equal another
+ * kernel descriptor and poll(2) sees its readiness), blocking with the
+ * socket's timeout, and the one conversion from -E to errno.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "usock.h"
+#include "../core/runtime.h"
+#include "../udp/udp.h"
+#include "sock.h"
+
+#define KNOWN_TYPE_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
+
+static int
+fail(int rc)
+{
+	errno = -rc;
+	return -1;
+}
+
+/* The socket behind descriptor fd with a reference taken, lock held; NULL if none. */
+static struct us_sock *
+sock_get(int fd)
+{
+	struct us_sock *s;
+
+	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL)
+		return NULL;
+	s->refs++;
+	return s;
+}
+
+/* Enters the stack and looks up fd; on failure returns NULL with the lock released. */
+static struct us_sock *
+enter_sock(int fd, int *rc)
+{
+	struct us_sock *s;
+
+	if (fd < 0) {
+		*rc = -EBADF;
+		return NULL;
+	}
+	*rc = us_rt_enter();
+	if (*rc != 0)
+		return NULL;
+	s = sock_get(fd);
+	if (s == NULL) {
+		us_rt_leave();
+		*rc = -EBADF;
+	}
+	return s;
+}
+
+static void
+leave_sock(struct us_sock *s)
+{
+	us_sock_unref(us_rt.st, s);
+	us_rt_leave();
+}
+
+/* When a blocking call on s gives up: UINT64_MAX never, 0 at once (non-blocking). */
+static uint64_t
+deadline_of(const struct us_sock *s, int flags)
+{
+	if ((flags & MSG_DONTWAIT) || s->timeout == 0)
+		return 0;
+	if (s->timeout < 0)
+		return UINT64_MAX;
+	return us_clock_ns() + (uint64_t)(s->timeout * 1e9);
+}
+
+/*
+ * Waits for s to change, or gives up: -EAGAIN when non-blocking, -ETIMEDOUT
+ * after the timeout, -EBADF once another thread closed it.
+ */
+static int
+block(struct us_sock *s, uint64_t deadline)
+{
+	if (deadline == 0)
+		return -EAGAIN;
+	if (us_rt_wait(deadline) != 0)
+		return -ETIMEDOUT;
+	if (s->flags & US_SO_CLOSED)
+		return -EBADF;
+	return 0;
+}
+
+static int
+fd_put(struct us_sock *s, int efd)
+{
+	if ((uint32_t)efd >= us_rt.nfd) {
+		uint32_t n = us_rt.nfd ? us_rt.nfd : 64;
+		struct us_sock **t;
+
+		while (n <= (uint32_t)efd)
+			n *= 2;
+		t = realloc(us_rt.fdtab, n * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		memset(t + us_rt.nfd, 0, (n - us_rt.nfd) * sizeof(*t));
+		us_rt.fdtab = t;
+		us_rt.nfd = n;
+	}
+	us_rt.fdtab[efd] = s;
+	s->fd = efd;
+	return 0;
+}
+
+int
+usock_socket(int af, int type, int proto)
+{
+	int base = type & ~KNOWN_TYPE_FLAGS, rc, efd;
+	struct us_sock *s;
+
+	if (af != USOCK_AF_INET && af != USOCK_AF_INET6)
+		return fail(-EAFNOSUPPORT);
+	if (base != USOCK_SOCK_STREAM && base != USOCK_SOCK_DGRAM && base != USOCK_SOCK_RAW)
+		return fail(-EINVAL);
+	if (proto < 0)
+		return fail(-EINVAL);
+	if ((rc = us_rt_enter()) != 0)
+		return fail(rc);
+	s = us_sock_create(us_rt.st, af, base, proto, &rc);
+	if (s == NULL) {
+		us_rt_leave();
+		return fail(rc);
+	}
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0 || (rc = fd_put(s, efd)) != 0) {
+		rc = efd < 0 ? -errno : rc;
+		if (efd >= 0)
+			close(efd);
+		us_sock_close(us_rt.st, s);
+		us_rt_leave();
+		return fail(rc);
+	}
+	if (type & SOCK_NONBLOCK)
+		s->timeout = 0;
+	/* Writable from the start: poll(2) on the descriptor reports readiness changes only. */
+	us_rt_leave();
+	return efd;
+}
+
+int
+usock_close(int fd)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	us_rt.fdtab[fd] = NULL;
+	s->fd = -1;
+	us_sock_close(us_rt.st, s);
+	leave_sock(s);
+	close(fd);
+	return 0;
+}
+
+/* Checks an IPv4 socket address from the caller; fills addr/port (host order). */
+static int
+sin_in(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (sa == NULL || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (sa->sa_family == AF_INET6)
+		return -EAFNOSUPPORT;
+	if (sa->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < (socklen_t)sizeof(*sin))
+		return -EINVAL;
+	*addr = ntohl(sin->sin_addr.s_addr);
+	*port = ntohs(sin->sin_port);
+	return 0;
+}
+
+/* Fills a caller's sockaddr, truncating to *len and reporting the full size. */
+static int
+sin_out(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	if (sa == NULL || len == NULL)
+		return -EINVAL;
+	if ((int)*len < 0)
+		return -EINVAL;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(addr);
+	sin.sin_port = htons(port);
+	memcpy(sa, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
+	*len = sizeof(sin);
+	return 0;
+}
+
+int
+usock_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct us_sock *s;
+	uint32_t a;
+	uint16_t p;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	rc = sin_in(addr, len, &a, &p);
+	if (rc == 0)
+		rc = us_udp_bind(us_rt.st, s, a, p);
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+int
+usock_listen(int fd, int backlog)
+{
+	struct us_sock *s;
+	int rc;
+
+	(void)backlog;
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	/* Only stream sockets listen; a datagram socket has no connections to queue. */
+	leave_sock(s);
+	return fail(-EOPNOTSUPP);
+}
+
+int
+usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct us_sock *s;
+	int rc;
+
+	(void)addr;
+	(void)len;
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	leave_sock(s);
+	return fail(-EOPNOTSUPP);
+}
+
+int
+usock_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct us_sock *s;
+	uint32_t a = 0;
+	uint16_t p = 0;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC)
+		rc = 0;	/* AF_UNSPEC: dissolve the association */
+	else
+		rc = sin_in(addr, len, &a, &p);
+	if (rc == 0)
+		rc = us_udp_connect(us_rt.st, s, a, p);
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+static ssize_t
+do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	socklen_t tolen)
+{
+	struct us_sock *s;
+	uint32_t a = 0;
+	uint16_t p = 0;
+	ssize_t n;
+	int rc;
+
+	if (buf == NULL && len > 0)
+		return fail(-EINVAL);
+	if (len > SSIZE_MAX)
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (flags & MSG_OOB) {
+		leave_sock(s);
+		return fail(-EOPNOTSUPP);
+	}
+	if (to != NULL && (rc = sin_in(to, tolen, &a, &p)) != 0) {
+		leave_sock(s);
+		return fail(rc);
+	}
+	n = us_udp_send(us_rt.st, s, buf, len, a, p, to != NULL);
+	leave_sock(s);
+	return n < 0 ? fail((int)n) : n;
+}
+
+ssize_t
+usock_send(int fd, const void *buf, size_t len, int flags)
+{
+	return do_send(fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t
+usock_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	     socklen_t tolen)
+{
+	return do_send(fd, buf, len, flags, to, tolen);
+}
+
+ssize_t
+usock_sendall(int fd, const void *buf, size_t len)
+{
+	/* A datagram goes whole or not at all: sendall is one send. */
+	return do_send(fd, buf, len, 0, NULL, 0);
+}
+
+ssize_t
+usock_write(int fd, const void *buf, size_t len)
+{
+	return do_send(fd, buf, len, 0, NULL, 0);
+}
+
+static ssize_t
+do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	struct us_sock *s;
+	uint64_t deadline;
+	uint32_t a = 0;
+	uint16_t p = 0;
+	ssize_t n;
+	int rc;
+
+	if (buf == NULL && len > 0)
+		return fail(-EINVAL);
+	if (len > SSIZE_MAX)
+		return fail(-EINVAL);
+	if (from != NULL && fromlen == NULL)
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (flags & MSG_OOB) {
+		leave_sock(s);
+		return fail(-EOPNOTSUPP);
+	}
+	deadline = deadline_of(s, flags);
+	for (;;) {
+		n = us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a, &p);
+		if (n != -EAGAIN)
+			break;
+		if ((rc = block(s, deadline)) != 0) {
+			n = rc;
+			break;
+		}
+	}
+	if (n >= 0 && from != NULL)
+		sin_out(from, fromlen, a, p);
+	leave_sock(s);
+	return n < 0 ? fail((int)n) : n;
+}
+
+ssize_t
+usock_recv(int fd, void *buf, size_t bufsize, int flags)
+{
+	return do_recv(fd, buf, bufsize, flags, NULL, NULL);
+}
+
+ssize_t
+usock_recvfrom(int fd, void *buf, size_t bufsize, int flags, struct sockaddr *from,
+	       socklen_t *fromlen)
+{
+	return do_recv(fd, buf, bufsize, flags, from, fromlen);
+}
+
+ssize_t
+usock_read(int fd, void *buf, size_t size)
+{
+	/* On a datagram socket a read is one datagram. */
+	return do_recv(fd, buf, size, 0, NULL, NULL);
+}
+
+ssize_t
+usock_readinto(int fd, void *buf, size_t nbytes)
+{
+	return do_recv(fd, buf, nbytes, 0, NULL, NULL);
+}
+
+ssize_t
+usock_readline(int fd, void *buf, size_t size)
+{
+	return do_recv(fd, buf, size, 0, NULL, NULL);
+}
+
+ssize_t
+usock_readall(int fd, void **bufp)
+{
+	uint8_t *b;
+	ssize_t n;
+
+	if (bufp == NULL)
+		return fail(-EINVAL);
+	b = malloc(65536);
+	if (b == NULL)
+		return fail(-ENOMEM);
+	n = do_recv(fd, b, 65536, 0, NULL, NULL);
+	if (n < 0) {
+		int e = errno;
+
+		free(b);
+		errno = e;
+		return -1;
+	}
+	*bufp = b;
+	return n;
+}
+
+int
+usock_shutdown(int fd, int how)
+{
+	struct us_sock *s;
+	int rc = 0;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		rc = -EINVAL;
+	else if (!(s->flags & US_SO_CONNECTED))
+		rc = -ENOTCONN;	/* as Linux for an unconnected datagram socket */
+	else {
+		if (how != SHUT_WR)
+			s->flags |= US_SO_SHUT_RD;
+		if (how != SHUT_RD)
+			s->flags |= US_SO_SHUT_WR;
+		us_sock_wakeup(us_rt.st, s);
+	}
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+int
+usock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	rc = sin_out(addr, len, s->laddr, s->lport);
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+int
+usock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (!(s->flags & US_SO_CONNECTED))
+		rc = -ENOTCONN;
+	else
+		rc = sin_out(addr, len, s->faddr, s->fport);
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+int
+usock_settimeout(int fd, double seconds)
+{
+	struct us_sock *s;
+	int rc;
+
+	if (isnan(seconds))
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	s->timeout = seconds < 0 ? -1 : seconds;
+	leave_sock(s);
+	return 0;
+}
+
+int
+usock_setblocking(int fd, bool flag)
+{
+	return usock_settimeout(fd, flag ? -1.0 : 0.0);
+}
+
+int
+usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+					   : us_clock_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct pollfd small[16], *kp;
+	nfds_t i;
+	int ready, rc;
+
+	if (fds == NULL && n > 0)
+		return fail(-EINVAL);
+	kp = n <= 16 ? small : calloc(n, sizeof(*kp));
+	if (kp == NULL)
+		return fail(-ENOMEM);
+	for (;;) {
+		int wait_ms, k;
+
+		/* Our sockets first, under the lock: their state is the stack's, not the kernel's. */
+		ready = 0;
+		pthread_mutex_lock(&us_rt.mu);
+		for (i = 0; i < n; i++) {
+			struct us_sock *s = NULL;
+
+			fds[i].revents = 0;
+			kp[i] = fds[i];
+			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
+				s = us_rt.fdtab[fds[i].fd];
+			if (s != NULL) {
+				unsigned ev = us_sock_events(s);
+				short re = 0;
+
+				if ((ev & US_EV_IN) && (fds[i].events & (POLLIN | POLLRDNORM)))
+					re |= fds[i].events & (POLLIN | POLLRDNORM);
+				if ((ev & US_EV_OUT) && (fds[i].events & (POLLOUT | POLLWRNORM)))
+					re |= fds[i].events & (POLLOUT | POLLWRNORM);
+				if (ev & US_EV_ERR)
+					re |= POLLERR;
+				if (ev & US_EV_HUP)
+					re |= POLLHUP;
+				fds[i].revents = re;
+				if (re != 0)
+					ready++;
+				/* Sleep on the eventfd: it turns readable when anything changes. */
+				kp[i].events = POLLIN;
+			}
+		}
+		pthread_mutex_unlock(&us_rt.mu);
+		if (ready > 0) {
+			wait_ms = 0;
+		} else if (deadline == UINT64_MAX) {
+			wait_ms = -1;
+		} else {
+			uint64_t now = us_clock_ns();
+
+			wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+		}
+		k = poll(kp, n, wait_ms);
+		if (k < 0) {
+			rc = -errno;
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			int ours = fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
+				   us_rt.fdtab[fds[i].fd] != NULL;
+
+			if (!ours && kp[i].revents != 0) {
+				fds[i].revents = kp[i].revents;
+				ready++;
+			}
+		}
+		if (ready > 0 || wait_ms == 0) {
+			rc = ready;
+			goto out;
+		}
+		/* Only our eventfds woke us: look at the sockets again. */
+	}
+out:
+	if (kp != small)
+		free(kp);
+	return rc < 0 ? fail(rc) : rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * sock.h - the socket object shared by the protocols and the API layer.
+ * Protocol code fills its queues and errors; the API layer blocks, wakes
+ * and copies.  The calls here never block: they return -EAGAIN instead.
+ */
+#ifndef US_SOCK_H
+#define US_SOCK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct us_stack;
+struct us_pkt;
+
+#define US_SO_BOUND		0x0001	/* has a local port */
+#define US_SO_CONNECTED		0x0002	/* has a remote address */
+#define US_SO_REUSEADDR		0x0004	/* SO_REUSEADDR */
+#define US_SO_BROADCAST		0x0008	/* SO_BROADCAST */
+#define US_SO_SHUT_RD		0x0010	/* shutdown(SHUT_RD) */
+#define US_SO_SHUT_WR		0x0020	/* shutdown(SHUT_WR) */
+#define US_SO_CLOSED		0x0040	/* closed by the application */
+
+/* Events a socket reports to whoever waits on it. */
+#define US_EV_IN	0x1	/* data or end of stream to read */
+#define US_EV_OUT	0x2	/* room to write */
+#define US_EV_ERR	0x4	/* so_error set */
+#define US_EV_HUP	0x8	/* closed both ways */
+
+struct us_sock {
+	int type;		/* USOCK_SOCK_* */
+	int proto;		/* IP protocol */
+	int family;		/* AF_INET */
+	uint16_t flags;		/* US_SO_* */
+	uint16_t lport;		/* local port, host order */
+	uint16_t fport;		/* remote port, host order */
+	uint8_t ttl;		/* IP_TTL */
+	uint8_t tos;		/* IP_TOS */
+	uint32_t laddr;		/* local address, host order (0: any) */
+	uint32_t faddr;		/* remote address, host order */
+	int so_error;		/* pending error (positive errno), 0: none */
+	struct us_pkt *rcv_head;	/* received datagrams, linked by qnext */
+	struct us_pkt *rcv_tail;	/* last of them */
+	uint32_t rcv_cc;	/* bytes charged to the receive buffer */
+	uint32_t rcvbuf;	/* SO_RCVBUF */
+	uint32_t sndbuf;	/* SO_SNDBUF */
+	struct us_sock *hnext;	/* next in the protocol's port hash chain */
+	struct us_sock *anext;	/* next in the stack's list of all sockets */
+	struct us_sock **aprev;	/* where this one is linked from */
+	int fd;			/* the descriptor the application holds */
+	int refs;		/* references: the table's and each call in progress */
+	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
+	unsigned ev_signalled;	/* events last reported through the descriptor */
+	uint64_t bytes_copied;	/* payload bytes copied to the application */
+	uint64_t bytes_delivered;	/* payload bytes the application received */
+};
+
+/* Creates a socket of that kind; returns it or NULL with *err set (-E). */
+struct us_sock *us_sock_create(struct us_stack *st, int family, int type, int proto, int *err);
+/* Closes s: unbinds, frees queued data, drops the table's reference. */
+void us_sock_close(struct us_stack *st, struct us_sock *s);
+/* Drops a reference; frees at zero. */
+void us_sock_unref(struct us_stack *st, struct us_sock *s);
+/* Tells waiters that s changed (data, error, room). */
+void us_sock_wakeup(struct us_stack *st, struct us_sock *s);
+/* The events ready on s now (US_EV_*). */
+unsigned us_sock_events(const struct us_sock *s);
+
+#endif /* US_SOCK_H */

@@ -1,0 +1,197 @@
+/*
+ * sockopt.c - usock_setsockopt/usock_getsockopt.  Options are accepted at
+ * the seed's numbers (level USOCK_SOL_SOCKET = 0xfff, lwIP's values) and at
+ * the host's (SOL_SOCKET), so code written for either works unchanged.
+ */
+#include <errno.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+#include "usock.h"
+#include "../core/runtime.h"
+#include "sock.h"
+
+/* lwIP's option numbers at level 0xfff, which the seed's SO_REUSEADDR = 4 comes from. */
+#define LW_SO_REUSEADDR	0x0004
+#define LW_SO_KEEPALIVE	0x0008
+#define LW_SO_BROADCAST	0x0020
+#define LW_SO_LINGER	0x0080
+#define LW_SO_SNDBUF	0x1001
+#define LW_SO_RCVBUF	0x1002
+#define LW_SO_ERROR	0x1007
+#define LW_SO_TYPE	0x1008
+
+enum opt {
+	OPT_NONE,
+	OPT_REUSEADDR,
+	OPT_BROADCAST,
+	OPT_SNDBUF,
+	OPT_RCVBUF,
+	OPT_ERROR,
+	OPT_TYPE,
+	OPT_TTL,
+	OPT_TOS,
+};
+
+static enum opt
+which(int level, int name)
+{
+	if (level == USOCK_SOL_SOCKET) {
+		switch (name) {
+		case LW_SO_REUSEADDR: return OPT_REUSEADDR;
+		case LW_SO_BROADCAST: return OPT_BROADCAST;
+		case LW_SO_SNDBUF: return OPT_SNDBUF;
+		case LW_SO_RCVBUF: return OPT_RCVBUF;
+		case LW_SO_ERROR: return OPT_ERROR;
+		case LW_SO_TYPE: return OPT_TYPE;
+		}
+	} else if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_REUSEADDR: return OPT_REUSEADDR;
+		case SO_BROADCAST: return OPT_BROADCAST;
+		case SO_SNDBUF: return OPT_SNDBUF;
+		case SO_RCVBUF: return OPT_RCVBUF;
+		case SO_ERROR: return OPT_ERROR;
+		case SO_TYPE: return OPT_TYPE;
+		}
+	} else if (level == IPPROTO_IP) {
+		switch (name) {
+		case IP_TTL: return OPT_TTL;
+		case IP_TOS: return OPT_TOS;
+		}
+	}
+	return OPT_NONE;
+}
+
+static int
+get_int(const void *v, socklen_t len, int *out)
+{
+	if (v == NULL)
+		return -EINVAL;
+	/* An int, or a one-byte buffer (the seed lets value be bytes). */
+	if (len == sizeof(int))
+		memcpy(out, v, sizeof(int));
+	else if (len == 1)
+		*out = *(const unsigned char *)v;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int
+usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	struct us_sock *s;
+	enum opt o = which(level, name);
+	int v = 0, rc;
+
+	if (o == OPT_NONE)
+		rc = -ENOPROTOOPT;
+	else
+		rc = get_int(value, len, &v);
+	if ((rc = rc != 0 ? rc : us_rt_enter()) != 0)
+		return errno = -rc, -1;
+	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL) {
+		us_rt_leave();
+		return errno = EBADF, -1;
+	}
+	switch (o) {
+	case OPT_REUSEADDR:
+		s->flags = v ? s->flags | US_SO_REUSEADDR : s->flags & ~US_SO_REUSEADDR;
+		break;
+	case OPT_BROADCAST:
+		s->flags = v ? s->flags | US_SO_BROADCAST : s->flags & ~US_SO_BROADCAST;
+		break;
+	case OPT_SNDBUF:
+	case OPT_RCVBUF:
+		if (v < 0) {
+			rc = -EINVAL;
+			break;
+		}
+		/* As Linux: the value is doubled for bookkeeping, with a floor. */
+		v = v > (1 << 29) ? (1 << 30) : (v < 1152 ? 2304 : v * 2);
+		if (o == OPT_SNDBUF)
+			s->sndbuf = (uint32_t)v;
+		else
+			s->rcvbuf = (uint32_t)v;
+		break;
+	case OPT_TTL:
+		if (v < -1 || v == 0 || v > 255)
+			rc = -EINVAL;
+		else
+			s->ttl = (uint8_t)(v == -1 ? 64 : v);
+		break;
+	case OPT_TOS:
+		s->tos = (uint8_t)v;
+		break;
+	case OPT_ERROR:
+	case OPT_TYPE:
+		rc = -ENOPROTOOPT;	/* read-only */
+		break;
+	default:
+		rc = -ENOPROTOOPT;
+		break;
+	}
+	us_rt_leave();
+	if (rc != 0)
+		return errno = -rc, -1;
+	return 0;
+}
+
+int
+usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
+{
+	struct us_sock *s;
+	enum opt o = which(level, name);
+	int v = 0, rc = 0;
+
+	if (o == OPT_NONE)
+		return errno = ENOPROTOOPT, -1;
+	if (value == NULL || len == NULL || (int)*len < 0)
+		return errno = EINVAL, -1;
+	if ((rc = us_rt_enter()) != 0)
+		return errno = -rc, -1;
+	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL) {
+		us_rt_leave();
+		return errno = EBADF, -1;
+	}
+	switch (o) {
+	case OPT_REUSEADDR:
+		v = (s->flags & US_SO_REUSEADDR) != 0;
+		break;
+	case OPT_BROADCAST:
+		v = (s->flags & US_SO_BROADCAST) != 0;
+		break;
+	case OPT_SNDBUF:
+		v = (int)s->sndbuf;
+		break;
+	case OPT_RCVBUF:
+		v = (int)s->rcvbuf;
+		break;
+	case OPT_ERROR:
+		v = s->so_error;
+		s->so_error = 0;
+		us_sock_wakeup(us_rt.st, s);
+		break;
+	case OPT_TYPE:
+		v = s->type;
+		break;
+	case OPT_TTL:
+		v = s->ttl;
+		break;
+	case OPT_TOS:
+		v = s->tos;
+		break;
+	default:
+		rc = -ENOPROTOOPT;
+		break;
+	}
+	us_rt_leave();
+	if (rc != 0)
+		return errno = -rc, -1;
+	/* As getsockopt(2): a short buffer gets the first bytes, *len says how many. */
+	if (*len > sizeof(int))
+		*len = sizeof(int);
+	memcpy(value, &v, *len);
+	return 0;
+}
