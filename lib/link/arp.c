@@ -17,7 +17,7 @@
 #define ARP_STALE_NS		(600ull * 1000000000ull)	/* an unused stale entry is kept */
 #define ARP_RETRY_NS		(1000000000ull)	/* between requests */
 #define ARP_TRIES		3	/* requests before giving up */
-#define ARP_PEND_PER_ENTRY	8	/* packets waiting per address */
+#define ARP_PEND_PER_ENTRY	64	/* packets waiting per address: a 64 KiB datagram in fragments */
 #define ARP_PEND_TOTAL		256	/* packets waiting in all */
 #define ARP_PROBE_SLOTS		8	/* slots an address may live in */
 
