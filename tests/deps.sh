@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what building and testing usock needs on Debian 12 (root).
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
+      iproute2 iputils-ping ethtool netcat-openbsd socat tcpdump python3-scapy
+      procps psmisc)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

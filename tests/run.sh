@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what it needs, builds the
+# minimal (no DPDK, no libpcap), full and sanitizer configurations, runs the
+# unit and loop tests in each, checks the exported symbols, then runs the
+# namespace lab tests against the Linux kernel.  Needs root (namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+bash tests/deps.sh
+
+pass=0
+fail=0
+step() {
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then pass=$((pass + 1)); echo "--- ok: $name"
+  else fail=$((fail + 1)); echo "--- FAILED: $name"; fi
+}
+
+setup() {
+  local dir=$1; shift
+  if [ -d "$dir" ]; then meson setup --reconfigure "$dir" "$@" >/dev/null
+  else meson setup "$dir" "$@" >/dev/null; fi
+  ninja -C "$dir"
+}
+
+step "build minimal" setup build-minimal -Ddpdk=disabled -Dpcap=disabled
+step "unit+loop tests (minimal)" meson test -C build-minimal --print-errorlogs
+step "build full" setup build-full -Dpcap=enabled
+step "unit+loop tests (full)" meson test -C build-full --print-errorlogs
+step "exported symbols are usock_* only" bash tests/check-symbols.sh build-full/lib/libusock.so
+step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false
+step "unit+loop tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --print-errorlogs
+step "lab tests (namespaces, against the Linux kernel)" bash tests/lab/run.sh build-full
+
+echo "=== took $(( $(date +%s) - start )) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
