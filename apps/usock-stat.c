@@ -28,7 +28,7 @@ struct field {
 #define ICMP(name, desc) { #name, desc, offsetof(struct us_icmp_stats, name) },
 #define UDP(name, desc) { #name, desc, offsetof(struct us_udp_stats, name) },
 #define SOCK(name, desc) { #name, desc, offsetof(struct us_sock_stats, name) },
-#define DRV(name) { #name, #name, offsetof(struct us_drv_stats, name) },
+#define DRV(name, desc) { #name, desc, offsetof(struct us_drv_stats, name) },
 
 static const struct field eth_f[] = { US_ETH_STATS(ETH) { NULL, NULL, 0 } };
 static const struct field arp_f[] = { US_ARP_STATS(ARP) { NULL, NULL, 0 } };
@@ -36,11 +36,7 @@ static const struct field ip4_f[] = { US_IP4_STATS(IP4) { NULL, NULL, 0 } };
 static const struct field icmp_f[] = { US_ICMP_STATS(ICMP) { NULL, NULL, 0 } };
 static const struct field udp_f[] = { US_UDP_STATS(UDP) { NULL, NULL, 0 } };
 static const struct field sock_f[] = { US_SOCK_STATS(SOCK) { NULL, NULL, 0 } };
-static const struct field drv_f[] = {
-	DRV(rx_pkts) DRV(rx_bytes) DRV(tx_pkts) DRV(tx_bytes) DRV(rx_nobuf) DRV(rx_toobig)
-	DRV(rx_csum_partial) DRV(rx_copied) DRV(rx_kernel_drops) DRV(tx_err) DRV(fault_lost)
-	DRV(fault_dup) DRV(fault_reord) DRV(fault_delayed) { NULL, NULL, 0 }
-};
+static const struct field drv_f[] = { US_DRV_STATS(DRV) { NULL, NULL, 0 } };
 
 static void
 group(const char *title, const struct field *f, const void *base, int all)

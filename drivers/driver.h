@@ -28,21 +28,25 @@ struct us_drv_ops {
 };
 
 /* Counters every driver keeps; usock-stat prints them. */
+#define US_DRV_STATS(X)                                                                   \
+	X(rx_pkts, "frames handed to the stack")                                          \
+	X(rx_bytes, "their bytes")                                                        \
+	X(tx_pkts, "frames sent")                                                         \
+	X(tx_bytes, "their bytes")                                                        \
+	X(rx_nobuf, "frames dropped: pool empty")                                         \
+	X(rx_toobig, "frames dropped: above the MTU (GRO/GSO super-frames)")              \
+	X(rx_csum_partial, "frames with the checksum left to the receiver")               \
+	X(rx_copied, "frames copied out of the ring (ring pressure)")                     \
+	X(rx_kernel_drops, "frames the kernel dropped before the ring")                   \
+	X(tx_err, "frames the link refused")                                              \
+	X(fault_lost, "fault wrapper: frames dropped")                                    \
+	X(fault_dup, "fault wrapper: frames duplicated")                                  \
+	X(fault_reord, "fault wrapper: frames held back")                                 \
+	X(fault_delayed, "fault wrapper: frames delayed")
+
+#define US_DRV_DECL(name, desc) uint64_t name;
 struct us_drv_stats {
-	uint64_t rx_pkts;	/* frames handed to the stack */
-	uint64_t rx_bytes;	/* their bytes */
-	uint64_t tx_pkts;	/* frames sent */
-	uint64_t tx_bytes;	/* their bytes */
-	uint64_t rx_nobuf;	/* frames dropped: pool empty */
-	uint64_t rx_toobig;	/* frames dropped: above MTU (GSO/GRO super-frames) */
-	uint64_t rx_csum_partial;	/* frames with checksum left to the receiver */
-	uint64_t rx_copied;	/* frames copied out of the ring (ring pressure) */
-	uint64_t rx_kernel_drops;	/* frames the kernel dropped before the ring */
-	uint64_t tx_err;	/* frames the link refused */
-	uint64_t fault_lost;	/* fault wrapper: frames dropped */
-	uint64_t fault_dup;	/* fault wrapper: frames duplicated */
-	uint64_t fault_reord;	/* fault wrapper: frames held back */
-	uint64_t fault_delayed;	/* fault wrapper: frames delayed */
+	US_DRV_STATS(US_DRV_DECL)
 };
 
 struct us_drv {

@@ -49,6 +49,7 @@ struct afp {
 	uint8_t done[BLOCK_NR];	/* block read through; returns to the kernel at refs 0 */
 	uint32_t held;		/* blocks read through but still referenced */
 	struct us_pool *hdrs;	/* headers for frames held in place */
+	uint64_t next_stats;	/* when to read the kernel's drop count again */
 };
 
 static struct tpacket_block_desc *
@@ -127,11 +128,28 @@ take_frame(struct afp *a, struct tpacket3_hdr *h)
 	return p;
 }
 
+/* Adds the frames the kernel could not put in the ring (full) to our counters. */
+static void
+read_kernel_drops(struct afp *a, uint64_t now)
+{
+	struct tpacket_stats_v3 ks;
+	socklen_t len = sizeof(ks);
+
+	/* Once a second at most: the read is a syscall, and it resets the kernel's count. */
+	if (now < a->next_stats)
+		return;
+	a->next_stats = now + 1000000000ull;
+	if (getsockopt(a->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &len) == 0)
+		a->drv.stats->rx_kernel_drops += ks.tp_drops;
+}
+
 static uint16_t
 afp_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 {
 	struct afp *a = (struct afp *)d;
 	uint16_t k = 0;
+
+	read_kernel_drops(a, now);
 
 	while (k < n) {
 		struct tpacket_block_desc *bd = block(a, a->cur);
