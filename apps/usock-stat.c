@@ -27,6 +27,7 @@ struct field {
 #define IP4(name, desc) { #name, desc, offsetof(struct us_ip4_stats, name) },
 #define ICMP(name, desc) { #name, desc, offsetof(struct us_icmp_stats, name) },
 #define UDP(name, desc) { #name, desc, offsetof(struct us_udp_stats, name) },
+#define TCP(name, desc) { #name, desc, offsetof(struct us_tcp_stats, name) },
 #define SOCK(name, desc) { #name, desc, offsetof(struct us_sock_stats, name) },
 #define DRV(name, desc) { #name, desc, offsetof(struct us_drv_stats, name) },
 
@@ -35,6 +36,7 @@ static const struct field arp_f[] = { US_ARP_STATS(ARP) { NULL, NULL, 0 } };
 static const struct field ip4_f[] = { US_IP4_STATS(IP4) { NULL, NULL, 0 } };
 static const struct field icmp_f[] = { US_ICMP_STATS(ICMP) { NULL, NULL, 0 } };
 static const struct field udp_f[] = { US_UDP_STATS(UDP) { NULL, NULL, 0 } };
+static const struct field tcp_f[] = { US_TCP_STATS(TCP) { NULL, NULL, 0 } };
 static const struct field sock_f[] = { US_SOCK_STATS(SOCK) { NULL, NULL, 0 } };
 static const struct field drv_f[] = { US_DRV_STATS(DRV) { NULL, NULL, 0 } };
 
@@ -93,6 +95,7 @@ show(const char *path, int all, int json)
 	group("Ip", ip4_f, &f->s.ip4, all);
 	group("Icmp", icmp_f, &f->s.icmp, all);
 	group("Udp", udp_f, &f->s.udp, all);
+	group("Tcp", tcp_f, &f->s.tcp, all);
 	group("Sockets", sock_f, &f->s.sock, all);
 	printf("Pool:\n    %-18s %12llu\n    %-18s %12llu\n    %-18s %12llu\n", "size",
 	       (unsigned long long)f->s.pool.size, "available",

@@ -206,6 +206,16 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 			 0)
 		return rc;
 
+	v = pick(NULL, "USOCK_TCP_CC");
+	if (v != NULL) {
+		if (strcmp(v, "cubic") != 0 && strcmp(v, "newreno") != 0 && strcmp(v, "reno") != 0) {
+			snprintf(err, errlen, "usock: USOCK_TCP_CC=\"%s\" is not a congestion control "
+				 "this build has; use cubic or newreno", v);
+			return -EINVAL;
+		}
+		strcpy(c->tcp_cc, v);
+	}
+
 	v = pick(uc->fault, "USOCK_FAULT");
 	if (v != NULL) {
 		char why[160];

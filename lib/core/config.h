@@ -29,6 +29,7 @@ struct us_config {
 	int busy_poll;		/* USOCK_BUSY_POLL */
 	char dns[256];		/* USOCK_DNS, kept for the resolver */
 	char ipv6[64];		/* USOCK_IPV6, kept for IPv6 */
+	char tcp_cc[16];	/* USOCK_TCP_CC: cubic (default) or newreno */
 };
 
 /*

@@ -63,7 +63,8 @@ wake_service(void)
 static void
 on_sock_event(struct us_stack *st, struct us_sock *s)
 {
-	unsigned ev = us_sock_events(s) & (US_EV_IN | US_EV_ERR | US_EV_HUP);
+	unsigned ev = us_sock_events(s) &
+		      (US_EV_IN | US_EV_ERR | US_EV_HUP | (s->want_out ? US_EV_OUT : 0));
 	uint64_t v = 1;
 
 	(void)st;

@@ -63,13 +63,16 @@ us_stack_create(const struct us_config *cfg, struct us_drv *drv, struct us_pool 
 	us_stack_set_stats(st, &st->own_stats);
 	st->stats->pool.size = pool->n;
 	if (us_arp_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip4_init(st, US_REASS_MAX) != 0 ||
-	    us_udp_init(st, 1024) != 0) {
+	    us_udp_init(st, 1024) != 0 || us_tcp_init(st) != 0) {
+		us_tcp_fini(st);
 		us_arp_fini(st);
 		us_ip4_fini(st);
 		us_udp_fini(st);
 		free(st);
 		return NULL;
 	}
+	if (cfg->tcp_cc[0] != '\0' && us_tcp_cc_find(cfg->tcp_cc) != NULL)
+		st->tcp.default_cc = us_tcp_cc_find(cfg->tcp_cc);
 	st->icmp.tokens = 50;
 	st->icmp.tokens_at = now;
 	return st;
@@ -84,6 +87,8 @@ us_stack_destroy(struct us_stack *st)
 		return 0;
 	while (st->socks != NULL)
 		us_sock_close(st, st->socks);
+	/* Connections the application closed but that were still finishing. */
+	us_tcp_fini(st);
 	us_stack_flush(st);
 	while (st->ntx > 0)
 		us_pkt_free(st->txb[--st->ntx]);
@@ -133,6 +138,7 @@ us_stack_timers(struct us_stack *st, uint64_t now)
 		st->now = now;
 	us_arp_timer(st, st->now);
 	us_ip4_reass_timer(st, st->now);
+	us_tcp_timers(st, st->now);
 }
 
 uint64_t
@@ -140,6 +146,9 @@ us_stack_next_deadline(const struct us_stack *st)
 {
 	uint64_t t = st->arp.next_timer, r = us_ip4_reass_deadline(st);
 
+	if (r < t)
+		t = r;
+	r = us_tcp_next_deadline(st);
 	if (r < t)
 		t = r;
 	r = st->drv->ops->next_deadline(st->drv);

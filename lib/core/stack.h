@@ -12,6 +12,7 @@
 #include "../pkt/pkt.h"
 #include "config.h"
 #include "stats.h"
+#include "../tcp/tcp.h"
 
 struct us_sock;
 struct us_stack;
@@ -90,6 +91,7 @@ struct us_stack {
 	struct us_ip4 ip;	/* IPv4 state */
 	struct us_icmp icmp;	/* ICMP rate limit */
 	struct us_udp udp;	/* UDP port table */
+	struct us_tcp tcp;	/* TCP tables and timers */
 	struct us_sock *socks;	/* every open socket */
 	uint32_t nsocks;	/* how many */
 	struct us_pkt *txb[US_TX_BURST];	/* frames waiting for tx_burst */

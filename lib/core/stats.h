@@ -88,6 +88,55 @@
 	X(tx, "datagrams sent")                                                           \
 	X(tx_err, "send failed")
 
+#define US_TCP_STATS(X)                                                                   \
+	X(rx, "segments received")                                                        \
+	X(rx_short, "dropped: shorter than a header")                                     \
+	X(rx_badoff, "dropped: bad data offset")                                          \
+	X(rx_badsum, "dropped: bad checksum")                                             \
+	X(rx_badopt, "dropped: malformed options")                                        \
+	X(rx_badflags, "dropped: impossible flag combinations")                           \
+	X(rx_noconn, "segments for no connection (answered with RST)")                    \
+	X(rx_oowin, "segments outside the window (answered with ACK)")                    \
+	X(rx_paws, "segments dropped by PAWS")                                            \
+	X(rx_dupdata, "segments with only old data")                                      \
+	X(rx_ooo, "segments queued out of order")                                         \
+	X(rx_ooo_drop, "out-of-order segments dropped: queue full")                       \
+	X(rx_rcvfull, "data dropped: receive buffer full")                                \
+	X(rx_dupack, "duplicate ACKs")                                                    \
+	X(rx_ackfuture, "ACKs for data not sent (answered with ACK)")                     \
+	X(rx_rst, "resets accepted")                                                      \
+	X(rx_rst_bad, "resets ignored: not exactly in sequence")                          \
+	X(rx_syn_inwin, "SYNs in window on a synchronized connection")                    \
+	X(rx_data_bytes, "in-order data bytes received")                                  \
+	X(tx, "segments sent")                                                            \
+	X(tx_data_bytes, "data bytes sent (first transmission)")                          \
+	X(tx_rexmt, "segments retransmitted")                                             \
+	X(tx_rexmt_bytes, "data bytes retransmitted")                                     \
+	X(tx_ack, "pure ACKs sent")                                                       \
+	X(tx_delack, "ACKs delayed")                                                      \
+	X(tx_rst, "resets sent")                                                          \
+	X(tx_challenge, "challenge ACKs sent (RFC 5961)")                                 \
+	X(tx_challenge_limited, "challenge ACKs not sent: rate limit")                   \
+	X(tx_probe, "zero-window probes sent")                                            \
+	X(tx_keepalive, "keepalive probes sent")                                          \
+	X(tx_nobuf, "segments not sent: no buffer")                                       \
+	X(rexmt_timeout, "retransmission timeouts")                                       \
+	X(fast_rexmt, "fast retransmits")                                                 \
+	X(sack_rexmt, "retransmissions chosen by SACK")                                   \
+	X(pmtu_lowered, "MSS lowered by ICMP fragmentation-needed")                       \
+	X(conn_attempt, "active opens")                                                   \
+	X(conn_accepted, "passive opens")                                                 \
+	X(conn_established, "connections established")                                    \
+	X(conn_closed, "connections closed")                                              \
+	X(conn_reset, "connections reset by the peer")                                    \
+	X(conn_timeout, "connections dropped: retransmission limit")                      \
+	X(conn_keepdrop, "connections dropped: keepalive unanswered")                     \
+	X(listen_overflow, "connections refused: accept queue full")                      \
+	X(syncookie_sent, "SYN cookies sent")                                             \
+	X(syncookie_ok, "connections from valid SYN cookies")                             \
+	X(syncookie_bad, "ACKs with invalid SYN cookies")                                 \
+	X(timewait_reused, "TIME_WAIT connections reused by a new SYN")
+
 #define US_SOCK_STATS(X)                                                                  \
 	X(opened, "sockets opened")                                                       \
 	X(closed, "sockets closed")                                                       \
@@ -101,6 +150,7 @@ struct us_arp_stats { US_ARP_STATS(US_DECL) };
 struct us_ip4_stats { US_IP4_STATS(US_DECL) };
 struct us_icmp_stats { US_ICMP_STATS(US_DECL) };
 struct us_udp_stats { US_UDP_STATS(US_DECL) };
+struct us_tcp_stats { US_TCP_STATS(US_DECL) };
 struct us_sock_stats { US_SOCK_STATS(US_DECL) };
 
 struct us_pool_gauge {
@@ -116,6 +166,7 @@ struct us_stats {
 	struct us_ip4_stats ip4;	/* IPv4 */
 	struct us_icmp_stats icmp;	/* ICMP */
 	struct us_udp_stats udp;	/* UDP */
+	struct us_tcp_stats tcp;	/* TCP */
 	struct us_sock_stats sock;	/* sockets */
 	struct us_pool_gauge pool;	/* packet pool */
 };
@@ -125,7 +176,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 1
+#define US_STATS_VERSION 2
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

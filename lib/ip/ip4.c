@@ -40,6 +40,10 @@ deliver(struct us_stack *st, struct us_pkt *pkt)
 		st->stats->ip4.rx_delivered++;
 		us_icmp_input(st, pkt);
 		return;
+	case US_IPPROTO_TCP:
+		st->stats->ip4.rx_delivered++;
+		us_tcp_input(st, pkt);
+		return;
 	default:
 		/* RFC 1122 3.2.2.1: protocol unreachable, but never about a broadcast. */
 		st->stats->ip4.rx_unkproto++;

@@ -16,6 +16,7 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 
 #define US_PKT_CSUM_OK	0x0001	/* L4 checksum already verified (or sender is local) */
 #define US_PKT_BCAST	0x0002	/* arrived as link-layer broadcast */
+#define US_PKT_TCP_FIN	0x0004	/* an out-of-order TCP segment that carried FIN */
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */

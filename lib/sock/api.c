@@ -14,6 +14,7 @@
 
 #include "usock.h"
 #include "../core/runtime.h"
+#include "../tcp/tcp.h"
 #include "../udp/udp.h"
 #include "sock.h"
 
@@ -215,7 +216,8 @@ usock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return fail(rc);
 	rc = sin_in(addr, len, &a, &p);
 	if (rc == 0)
-		rc = us_udp_bind(us_rt.st, s, a, p);
+		rc = s->proto == USOCK_IPPROTO_TCP ? us_tcp_bind(us_rt.st, s, a, p)
+						   : us_udp_bind(us_rt.st, s, a, p);
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -226,26 +228,79 @@ usock_listen(int fd, int backlog)
 	struct us_sock *s;
 	int rc;
 
-	(void)backlog;
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	/* Only stream sockets listen; a datagram socket has no connections to queue. */
+	rc = s->proto == USOCK_IPPROTO_TCP ? us_tcp_listen(us_rt.st, s, backlog) : -EOPNOTSUPP;
 	leave_sock(s);
-	return fail(-EOPNOTSUPP);
+	return rc != 0 ? fail(rc) : 0;
 }
 
 int
 usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	struct us_sock *s;
-	int rc;
+	struct us_sock *s, *c = NULL;
+	uint64_t deadline;
+	int rc, efd;
 
-	(void)addr;
-	(void)len;
+	if (addr != NULL && len == NULL)
+		return fail(-EINVAL);
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
+	if (s->proto != USOCK_IPPROTO_TCP) {
+		leave_sock(s);
+		return fail(-EOPNOTSUPP);
+	}
+	deadline = deadline_of(s, 0);
+	for (;;) {
+		c = us_tcp_accept(us_rt.st, s, &rc);
+		if (c != NULL || rc != -EAGAIN)
+			break;
+		if ((rc = block(s, deadline)) != 0)
+			break;
+	}
+	if (c == NULL) {
+		leave_sock(s);
+		return fail(rc);
+	}
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0 || (rc = fd_put(c, efd)) != 0) {
+		rc = efd < 0 ? -errno : rc;
+		if (efd >= 0)
+			close(efd);
+		us_sock_close(us_rt.st, c);
+		leave_sock(s);
+		return fail(rc == -EMFILE || rc == -ENFILE ? rc : -ENOBUFS);
+	}
+	/* The new socket inherits blocking mode, as on BSD. */
+	c->timeout = s->timeout;
+	if (us_sock_events(c) & (US_EV_IN | US_EV_ERR | US_EV_HUP))
+		us_sock_wakeup(us_rt.st, c);
+	if (addr != NULL)
+		sin_out(addr, len, c->faddr, c->fport);
 	leave_sock(s);
-	return fail(-EOPNOTSUPP);
+	return efd;
+}
+
+/* Waits for an active open to finish: 0 once established, else its error. */
+static int
+connect_wait(struct us_sock *s, uint64_t deadline)
+{
+	int rc;
+
+	for (;;) {
+		struct us_tcb *tp = s->tcb;
+
+		if (tp == NULL || tp->state == US_TCPS_CLOSED) {
+			rc = s->so_error ? -s->so_error : -ECONNREFUSED;
+			s->so_error = 0;
+			return rc;
+		}
+		if (tp->state >= US_TCPS_ESTABLISHED)
+			return 0;
+		if ((rc = block(s, deadline)) != 0)
+			return rc == -EAGAIN ? -EINPROGRESS : rc;
+	}
 }
 
 int
@@ -258,19 +313,63 @@ usock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC)
+	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC &&
+	    s->proto != USOCK_IPPROTO_TCP)
 		rc = 0;	/* AF_UNSPEC: dissolve the association */
 	else
 		rc = sin_in(addr, len, &a, &p);
-	if (rc == 0)
+	if (rc == 0 && s->proto == USOCK_IPPROTO_TCP) {
+		rc = us_tcp_connect(us_rt.st, s, a, p);
+		if (rc == -EINPROGRESS)
+			rc = connect_wait(s, deadline_of(s, 0));
+		else if (rc == -EALREADY && s->timeout != 0)
+			rc = connect_wait(s, deadline_of(s, 0));
+	} else if (rc == 0) {
 		rc = us_udp_connect(us_rt.st, s, a, p);
+	}
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
 
+/*
+ * Stream send: queues what fits, waiting for room as the socket's mode
+ * allows.  all: keep going until everything is queued (sendall, write).
+ * Returns bytes queued, or -E when nothing was.
+ */
+static ssize_t
+tcp_send(struct us_sock *s, const uint8_t *buf, size_t len, int flags, int all)
+{
+	uint64_t deadline = deadline_of(s, flags);
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		n = len > done ? us_tcp_send(us_rt.st, s, buf + done, len - done,
+					     (flags & MSG_MORE) != 0)
+			       : 0;
+		if (n > 0)
+			done += (size_t)n;
+		if (done == len || (n > 0 && !all))
+			return (ssize_t)done;
+		if (n < 0 && n != -EAGAIN && n != -ENOBUFS)
+			return done > 0 ? (ssize_t)done : n;
+		if (n == -ENOBUFS && deadline == 0)
+			return done > 0 ? (ssize_t)done : n;
+		if ((rc = block(s, deadline)) != 0) {
+			/* Non-blocking: what went; a timeout in sendall is a failure. */
+			if (rc == -EAGAIN && done > 0)
+				return (ssize_t)done;
+			if (rc == -ETIMEDOUT && done > 0 && !all)
+				return (ssize_t)done;
+			return rc;
+		}
+	}
+}
+
 static ssize_t
 do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
-	socklen_t tolen)
+	socklen_t tolen, int all)
 {
 	struct us_sock *s;
 	uint32_t a = 0;
@@ -288,6 +387,15 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 		leave_sock(s);
 		return fail(-EOPNOTSUPP);
 	}
+	if (s->proto == USOCK_IPPROTO_TCP) {
+		/* A stream ignores the address once connected (EISCONN as Linux otherwise). */
+		if (to != NULL && s->tcb != NULL && s->tcb->state < US_TCPS_SYN_SENT)
+			n = -ENOTCONN;
+		else
+			n = tcp_send(s, buf, len, flags, all);
+		leave_sock(s);
+		return n < 0 ? fail((int)n) : n;
+	}
 	if (to != NULL && (rc = sin_in(to, tolen, &a, &p)) != 0) {
 		leave_sock(s);
 		return fail(rc);
@@ -300,36 +408,48 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 ssize_t
 usock_send(int fd, const void *buf, size_t len, int flags)
 {
-	return do_send(fd, buf, len, flags, NULL, 0);
+	return do_send(fd, buf, len, flags, NULL, 0, 0);
 }
 
 ssize_t
 usock_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 	     socklen_t tolen)
 {
-	return do_send(fd, buf, len, flags, to, tolen);
+	return do_send(fd, buf, len, flags, to, tolen, 0);
 }
 
 ssize_t
 usock_sendall(int fd, const void *buf, size_t len)
 {
-	/* A datagram goes whole or not at all: sendall is one send. */
-	return do_send(fd, buf, len, 0, NULL, 0);
+	ssize_t n = do_send(fd, buf, len, 0, NULL, 0, 1);
+
+	/* Everything or an error: a partial sendall is a failure (the seed's contract). */
+	if (n >= 0 && (size_t)n != len) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n;
 }
 
 ssize_t
 usock_write(int fd, const void *buf, size_t len)
 {
-	return do_send(fd, buf, len, 0, NULL, 0);
+	return do_send(fd, buf, len, 0, NULL, 0, 1);
 }
 
+/*
+ * Receives into buf: one datagram, or stream bytes.  mode 0: whatever is
+ * there (recv); 1: no short reads (read, readinto, MSG_WAITALL).
+ */
 static ssize_t
-do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen,
+	int full)
 {
 	struct us_sock *s;
 	uint64_t deadline;
 	uint32_t a = 0;
 	uint16_t p = 0;
+	size_t done = 0;
 	ssize_t n;
 	int rc;
 
@@ -346,17 +466,42 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 		return fail(-EOPNOTSUPP);
 	}
 	deadline = deadline_of(s, flags);
+	if (flags & MSG_WAITALL)
+		full = 1;
 	for (;;) {
-		n = us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a, &p);
-		if (n != -EAGAIN)
-			break;
+		if (s->proto == USOCK_IPPROTO_TCP) {
+			n = us_tcp_recv(us_rt.st, s, (uint8_t *)buf + done, len - done,
+					(flags & MSG_PEEK) != 0);
+			if (n > 0) {
+				done += (size_t)n;
+				if (!full || done == len || (flags & MSG_PEEK)) {
+					n = (ssize_t)done;
+					break;
+				}
+				continue;
+			}
+			if (n == 0 || n != -EAGAIN) {
+				/* End of stream or an error: report what was read first. */
+				if (done > 0)
+					n = (ssize_t)done;
+				break;
+			}
+		} else {
+			n = us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a, &p);
+			if (n != -EAGAIN)
+				break;
+		}
 		if ((rc = block(s, deadline)) != 0) {
-			n = rc;
+			n = done > 0 ? (ssize_t)done : rc;
 			break;
 		}
 	}
-	if (n >= 0 && from != NULL)
-		sin_out(from, fromlen, a, p);
+	if (n >= 0 && from != NULL) {
+		if (s->proto == USOCK_IPPROTO_TCP)
+			sin_out(from, fromlen, s->faddr, s->fport);
+		else
+			sin_out(from, fromlen, a, p);
+	}
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;
 }
@@ -364,56 +509,130 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 ssize_t
 usock_recv(int fd, void *buf, size_t bufsize, int flags)
 {
-	return do_recv(fd, buf, bufsize, flags, NULL, NULL);
+	return do_recv(fd, buf, bufsize, flags, NULL, NULL, 0);
 }
 
 ssize_t
 usock_recvfrom(int fd, void *buf, size_t bufsize, int flags, struct sockaddr *from,
 	       socklen_t *fromlen)
 {
-	return do_recv(fd, buf, bufsize, flags, from, fromlen);
+	return do_recv(fd, buf, bufsize, flags, from, fromlen, 0);
 }
 
 ssize_t
 usock_read(int fd, void *buf, size_t size)
 {
-	/* On a datagram socket a read is one datagram. */
-	return do_recv(fd, buf, size, 0, NULL, NULL);
+	/* No short reads on a stream; on a datagram socket a read is one datagram. */
+	return do_recv(fd, buf, size, 0, NULL, NULL, 1);
 }
 
 ssize_t
 usock_readinto(int fd, void *buf, size_t nbytes)
 {
-	return do_recv(fd, buf, nbytes, 0, NULL, NULL);
+	return do_recv(fd, buf, nbytes, 0, NULL, NULL, 1);
 }
 
 ssize_t
 usock_readline(int fd, void *buf, size_t size)
 {
-	return do_recv(fd, buf, size, 0, NULL, NULL);
+	struct us_sock *s;
+	uint8_t *b = buf;
+	uint64_t deadline;
+	size_t done = 0;
+	ssize_t n = 0;
+	int rc;
+
+	if (buf == NULL && size > 0)
+		return fail(-EINVAL);
+	if (size > SSIZE_MAX)
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (s->proto != USOCK_IPPROTO_TCP) {
+		leave_sock(s);
+		return do_recv(fd, buf, size, 0, NULL, NULL, 0);
+	}
+	deadline = deadline_of(s, 0);
+	while (done < size) {
+		uint8_t *nl;
+
+		/* Look without taking, then take through the newline only. */
+		n = us_tcp_recv(us_rt.st, s, b + done, size - done, 1);
+		if (n > 0) {
+			size_t want = (size_t)n;
+
+			nl = memchr(b + done, '\n', (size_t)n);
+			if (nl != NULL)
+				want = (size_t)(nl - (b + done)) + 1;
+			n = us_tcp_recv(us_rt.st, s, b + done, want, 0);
+			done += (size_t)n;
+			if (nl != NULL)
+				break;
+			continue;
+		}
+		if (n != -EAGAIN)
+			break;
+		if ((rc = block(s, deadline)) != 0) {
+			n = rc;
+			break;
+		}
+	}
+	leave_sock(s);
+	if (done > 0)
+		return (ssize_t)done;
+	return n < 0 ? fail((int)n) : 0;
 }
 
 ssize_t
 usock_readall(int fd, void **bufp)
 {
-	uint8_t *b;
+	size_t cap = 4096, done = 0;
+	uint8_t *b, *nb;
 	ssize_t n;
 
 	if (bufp == NULL)
 		return fail(-EINVAL);
-	b = malloc(65536);
+	b = malloc(cap);
 	if (b == NULL)
 		return fail(-ENOMEM);
-	n = do_recv(fd, b, 65536, 0, NULL, NULL);
-	if (n < 0) {
-		int e = errno;
+	for (;;) {
+		if (done == cap) {
+			nb = realloc(b, cap * 2);
+			if (nb == NULL) {
+				free(b);
+				return fail(-ENOMEM);
+			}
+			b = nb;
+			cap *= 2;
+		}
+		n = do_recv(fd, b + done, cap - done, 0, NULL, NULL, 0);
+		if (n < 0) {
+			int e = errno;
 
-		free(b);
-		errno = e;
-		return -1;
+			/* A datagram socket's "stream" is one datagram; so is a timeout's. */
+			if (done > 0 && (e == EAGAIN || e == ETIMEDOUT))
+				break;
+			free(b);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+		if (done < cap) {
+			/* Only a stream keeps going until its end. */
+			int stream = 0;
+
+			pthread_mutex_lock(&us_rt.mu);
+			if (fd >= 0 && (uint32_t)fd < us_rt.nfd && us_rt.fdtab[fd] != NULL)
+				stream = us_rt.fdtab[fd]->proto == USOCK_IPPROTO_TCP;
+			pthread_mutex_unlock(&us_rt.mu);
+			if (!stream)
+				break;
+		}
 	}
 	*bufp = b;
-	return n;
+	return (ssize_t)done;
 }
 
 int
@@ -426,6 +645,8 @@ usock_shutdown(int fd, int how)
 		return fail(rc);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		rc = -EINVAL;
+	else if (s->proto == USOCK_IPPROTO_TCP)
+		rc = us_tcp_shutdown(us_rt.st, s, how);
 	else if (!(s->flags & US_SO_CONNECTED))
 		rc = -ENOTCONN;	/* as Linux for an unconnected datagram socket */
 	else {
@@ -460,7 +681,9 @@ usock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	if (!(s->flags & US_SO_CONNECTED))
+	if (!(s->flags & US_SO_CONNECTED) ||
+	    (s->proto == USOCK_IPPROTO_TCP &&
+	     (s->tcb == NULL || s->tcb->state < US_TCPS_ESTABLISHED)))
 		rc = -ENOTCONN;
 	else
 		rc = sin_out(addr, len, s->faddr, s->fport);
@@ -531,6 +754,9 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 				fds[i].revents = re;
 				if (re != 0)
 					ready++;
+				/* The descriptor turns readable on the events this caller wants. */
+				s->want_out = (fds[i].events & (POLLOUT | POLLWRNORM)) != 0;
+				us_sock_wakeup(us_rt.st, s);
 				/* Sleep on the eventfd: it turns readable when anything changes. */
 				kp[i].events = POLLIN;
 			}

@@ -10,6 +10,7 @@
 #include "usock.h"
 #include "../core/stack.h"
 #include "../ip/ip4.h"
+#include "../tcp/tcp.h"
 #include "../udp/udp.h"
 #include "sock.h"
 
@@ -37,8 +38,14 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 			return NULL;
 		}
 		proto = USOCK_IPPROTO_UDP;
+	} else if (type == USOCK_SOCK_STREAM) {
+		if (proto != 0 && proto != USOCK_IPPROTO_TCP) {
+			*err = -EPROTONOSUPPORT;
+			return NULL;
+		}
+		proto = USOCK_IPPROTO_TCP;
 	} else {
-		/* Only datagram sockets are in this release: TCP and raw come next. */
+		/* Raw sockets come with the API issue. */
 		*err = -EPROTONOSUPPORT;
 		return NULL;
 	}
@@ -60,6 +67,11 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 	s->timeout = -1;
 	s->fd = -1;
 	s->refs = 1;
+	s->linger = -1;
+	if (proto == USOCK_IPPROTO_TCP && (*err = us_tcp_attach(st, s)) != 0) {
+		free(s);
+		return NULL;
+	}
 	s->anext = st->socks;
 	if (st->socks != NULL)
 		st->socks->aprev = &s->anext;
@@ -78,6 +90,8 @@ us_sock_close(struct us_stack *st, struct us_sock *s)
 	s->flags |= US_SO_CLOSED;
 	if (s->proto == USOCK_IPPROTO_UDP)
 		us_udp_detach(st, s);
+	else if (s->proto == USOCK_IPPROTO_TCP)
+		us_tcp_close(st, s);
 	us_pkt_free_queue(s->rcv_head);
 	s->rcv_head = s->rcv_tail = NULL;
 	s->rcv_cc = 0;
@@ -105,10 +119,24 @@ us_sock_events(const struct us_sock *s)
 
 	if (s->flags & US_SO_CLOSED)
 		return US_EV_HUP | US_EV_IN;
-	if (s->rcv_head != NULL || (s->flags & US_SO_SHUT_RD))
-		ev |= US_EV_IN;
 	if (s->so_error != 0)
 		ev |= US_EV_ERR;
+	if (s->proto == USOCK_IPPROTO_TCP) {
+		const struct us_tcb *tp = s->tcb;
+
+		if (us_tcp_readable(s) > 0 || (s->flags & US_SO_SHUT_RD) ||
+		    (tp != NULL && (tp->t_flags & US_TF_RCVD_FIN)))
+			ev |= US_EV_IN;
+		if (us_tcp_writable(s) > 0)
+			ev |= US_EV_OUT;
+		/* poll(2): HUP once both directions are finished, or the connection died. */
+		if (tp == NULL || (tp->state == US_TCPS_CLOSED && (s->flags & US_SO_CONNECTED)) ||
+		    ((tp->t_flags & US_TF_RCVD_FIN) && (tp->t_flags & US_TF_NEEDFIN)))
+			ev |= US_EV_HUP | US_EV_IN;
+		return ev;
+	}
+	if (s->rcv_head != NULL || (s->flags & US_SO_SHUT_RD))
+		ev |= US_EV_IN;
 	if (!(s->flags & US_SO_SHUT_WR))
 		ev |= US_EV_OUT;
 	return ev;

@@ -11,6 +11,7 @@
 
 struct us_stack;
 struct us_pkt;
+struct us_tcb;
 
 #define US_SO_BOUND		0x0001	/* has a local port */
 #define US_SO_CONNECTED		0x0002	/* has a remote address */
@@ -19,6 +20,8 @@ struct us_pkt;
 #define US_SO_SHUT_RD		0x0010	/* shutdown(SHUT_RD) */
 #define US_SO_SHUT_WR		0x0020	/* shutdown(SHUT_WR) */
 #define US_SO_CLOSED		0x0040	/* closed by the application */
+#define US_SO_LISTEN		0x0080	/* listening */
+#define US_SO_ACCEPTED		0x0100	/* handed to the application by accept */
 
 /* Events a socket reports to whoever waits on it. */
 #define US_EV_IN	0x1	/* data or end of stream to read */
@@ -50,8 +53,17 @@ struct us_sock {
 	int refs;		/* references: the table's and each call in progress */
 	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
 	unsigned ev_signalled;	/* events last reported through the descriptor */
+	uint8_t want_out;	/* a poller waits for room to write: signal US_EV_OUT too */
 	uint64_t bytes_copied;	/* payload bytes copied to the application */
 	uint64_t bytes_delivered;	/* payload bytes the application received */
+	/* stream sockets */
+	struct us_tcb *tcb;	/* the connection, NULL for other types */
+	struct us_sock *acc_head;	/* listener: connections ready to accept */
+	struct us_sock *acc_tail;	/* the last of them */
+	uint32_t acc_len;	/* how many */
+	uint32_t syn_len;	/* listener: half-open connections */
+	int backlog;		/* listener: most ready connections (listen()) */
+	int linger;		/* SO_LINGER seconds, -1: off */
 };
 
 /* Creates a socket of that kind; returns it or NULL with *err set (-E). */

@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "usock.h"
 #include "../core/runtime.h"
+#include "../tcp/tcp.h"
 #include "sock.h"
 
 /* lwIP's option numbers at level 0xfff, which the seed's SO_REUSEADDR = 4 comes from. */
@@ -31,6 +33,13 @@ enum opt {
 	OPT_TYPE,
 	OPT_TTL,
 	OPT_TOS,
+	OPT_KEEPALIVE,
+	OPT_LINGER,
+	OPT_NODELAY,
+	OPT_KEEPIDLE,
+	OPT_KEEPINTVL,
+	OPT_KEEPCNT,
+	OPT_CONGESTION,
 };
 
 static enum opt
@@ -44,6 +53,8 @@ which(int level, int name)
 		case LW_SO_RCVBUF: return OPT_RCVBUF;
 		case LW_SO_ERROR: return OPT_ERROR;
 		case LW_SO_TYPE: return OPT_TYPE;
+		case LW_SO_KEEPALIVE: return OPT_KEEPALIVE;
+		case LW_SO_LINGER: return OPT_LINGER;
 		}
 	} else if (level == SOL_SOCKET) {
 		switch (name) {
@@ -53,6 +64,16 @@ which(int level, int name)
 		case SO_RCVBUF: return OPT_RCVBUF;
 		case SO_ERROR: return OPT_ERROR;
 		case SO_TYPE: return OPT_TYPE;
+		case SO_KEEPALIVE: return OPT_KEEPALIVE;
+		case SO_LINGER: return OPT_LINGER;
+		}
+	} else if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_NODELAY: return OPT_NODELAY;
+		case TCP_KEEPIDLE: return OPT_KEEPIDLE;
+		case TCP_KEEPINTVL: return OPT_KEEPINTVL;
+		case TCP_KEEPCNT: return OPT_KEEPCNT;
+		case TCP_CONGESTION: return OPT_CONGESTION;
 		}
 	} else if (level == IPPROTO_IP) {
 		switch (name) {
@@ -78,6 +99,54 @@ get_int(const void *v, socklen_t len, int *out)
 	return 0;
 }
 
+/* Options of the TCP control block; -ENOPROTOOPT on a socket without one. */
+static int
+set_tcp(struct us_sock *s, enum opt o, int v, const char *ccname)
+{
+	struct us_tcb *tp = s->tcb;
+	const struct us_tcp_cc *cc;
+
+	if (tp == NULL)
+		return o == OPT_KEEPALIVE ? 0 : -ENOPROTOOPT;
+	switch (o) {
+	case OPT_KEEPALIVE:
+		tp->t_flags = v ? tp->t_flags | US_TF_KEEPALIVE : tp->t_flags & ~US_TF_KEEPALIVE;
+		if (v && tp->state >= US_TCPS_ESTABLISHED)
+			us_tcp_timer_set(us_rt.st, tp, US_TCPT_KEEP,
+					 us_rt.st->now + (uint64_t)tp->t_keepidle * 1000000000ull);
+		else if (!v)
+			us_tcp_timer_set(us_rt.st, tp, US_TCPT_KEEP, 0);
+		return 0;
+	case OPT_NODELAY:
+		tp->t_flags = v ? tp->t_flags | US_TF_NODELAY : tp->t_flags & ~US_TF_NODELAY;
+		if (v)
+			us_tcp_output(us_rt.st, tp);
+		return 0;
+	case OPT_KEEPIDLE:
+	case OPT_KEEPINTVL:
+		if (v < 1 || v > 32767)
+			return -EINVAL;
+		if (o == OPT_KEEPIDLE)
+			tp->t_keepidle = (uint32_t)v;
+		else
+			tp->t_keepintvl = (uint32_t)v;
+		return 0;
+	case OPT_KEEPCNT:
+		if (v < 1 || v > 127)
+			return -EINVAL;
+		tp->t_keepmax = (uint32_t)v;
+		return 0;
+	case OPT_CONGESTION:
+		cc = us_tcp_cc_find(ccname);
+		if (cc == NULL)
+			return -ENOENT;	/* as Linux for an unknown algorithm */
+		us_tcp_set_cc(tp, cc);
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int
 usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
@@ -85,10 +154,22 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 	enum opt o = which(level, name);
 	int v = 0, rc;
 
-	if (o == OPT_NONE)
+	struct linger lg = { 0, 0 };
+	char ccname[16] = "";
+
+	if (o == OPT_NONE) {
 		rc = -ENOPROTOOPT;
-	else
+	} else if (o == OPT_LINGER) {
+		rc = value == NULL || len < (socklen_t)sizeof(lg) ? -EINVAL : 0;
+		if (rc == 0)
+			memcpy(&lg, value, sizeof(lg));
+	} else if (o == OPT_CONGESTION) {
+		rc = value == NULL || len == 0 || len >= sizeof(ccname) ? -EINVAL : 0;
+		if (rc == 0)
+			memcpy(ccname, value, len);
+	} else {
 		rc = get_int(value, len, &v);
+	}
 	if ((rc = rc != 0 ? rc : us_rt_enter()) != 0)
 		return errno = -rc, -1;
 	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL) {
@@ -123,6 +204,17 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 		break;
 	case OPT_TOS:
 		s->tos = (uint8_t)v;
+		break;
+	case OPT_LINGER:
+		s->linger = lg.l_onoff ? (lg.l_linger < 0 ? 0 : lg.l_linger) : -1;
+		break;
+	case OPT_KEEPALIVE:
+	case OPT_NODELAY:
+	case OPT_KEEPIDLE:
+	case OPT_KEEPINTVL:
+	case OPT_KEEPCNT:
+	case OPT_CONGESTION:
+		rc = set_tcp(s, o, v, ccname);
 		break;
 	case OPT_ERROR:
 	case OPT_TYPE:
@@ -182,6 +274,43 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 	case OPT_TOS:
 		v = s->tos;
 		break;
+	case OPT_KEEPALIVE:
+		v = s->tcb != NULL && (s->tcb->t_flags & US_TF_KEEPALIVE) != 0;
+		break;
+	case OPT_NODELAY:
+	case OPT_KEEPIDLE:
+	case OPT_KEEPINTVL:
+	case OPT_KEEPCNT:
+		if (s->tcb == NULL)
+			rc = -ENOPROTOOPT;
+		else
+			v = o == OPT_NODELAY ? (s->tcb->t_flags & US_TF_NODELAY) != 0
+			    : o == OPT_KEEPIDLE ? (int)s->tcb->t_keepidle
+			    : o == OPT_KEEPINTVL ? (int)s->tcb->t_keepintvl
+						 : (int)s->tcb->t_keepmax;
+		break;
+	case OPT_LINGER: {
+		struct linger lg = { s->linger >= 0, s->linger >= 0 ? s->linger : 0 };
+
+		us_rt_leave();
+		if (*len > sizeof(lg))
+			*len = sizeof(lg);
+		memcpy(value, &lg, *len);
+		return 0;
+	}
+	case OPT_CONGESTION: {
+		const char *n = s->tcb != NULL ? s->tcb->cc->name : NULL;
+		size_t l;
+
+		us_rt_leave();
+		if (n == NULL)
+			return errno = ENOPROTOOPT, -1;
+		l = strlen(n) + 1;
+		if (*len > l)
+			*len = (socklen_t)l;
+		memcpy(value, n, *len);
+		return 0;
+	}
 	default:
 		rc = -ENOPROTOOPT;
 		break;

@@ -1,0 +1,305 @@
+/*
+ * tcp.h - TCP (RFC 9293): the control block, states, timers, and the calls
+ * between the TCP files and the socket layer.  Variable names are the
+ * RFC's (snd_una, rcv_nxt, ...); implementation fields start with t_.
+ */
+#ifndef US_TCP_H
+#define US_TCP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct us_stack;
+struct us_pkt;
+struct us_sock;
+struct us_tcb;
+
+/* States in RFC order: state >= US_TCPS_ESTABLISHED means synchronized. */
+enum us_tcp_state {
+	US_TCPS_CLOSED,
+	US_TCPS_LISTEN,
+	US_TCPS_SYN_SENT,
+	US_TCPS_SYN_RECEIVED,
+	US_TCPS_ESTABLISHED,
+	US_TCPS_CLOSE_WAIT,
+	US_TCPS_FIN_WAIT_1,
+	US_TCPS_CLOSING,
+	US_TCPS_LAST_ACK,
+	US_TCPS_FIN_WAIT_2,
+	US_TCPS_TIME_WAIT,
+};
+#define US_TCPS_HAVERCVDSYN(s)	((s) >= US_TCPS_SYN_RECEIVED)
+#define US_TCPS_HAVERCVDFIN(s)	((s) == US_TCPS_CLOSE_WAIT || (s) == US_TCPS_CLOSING || \
+				 (s) == US_TCPS_LAST_ACK || (s) == US_TCPS_TIME_WAIT)
+
+/* Timers: absolute deadlines, one handler each (BSD t_timer[]). */
+enum {
+	US_TCPT_REXMT,		/* retransmission (RFC 6298) */
+	US_TCPT_PERSIST,	/* zero-window probe (RFC 9293 3.8.6.1) */
+	US_TCPT_KEEP,		/* keepalive, and connection-establishment limit */
+	US_TCPT_2MSL,		/* TIME_WAIT, and FIN_WAIT_2 after close */
+	US_TCPT_DELACK,		/* delayed ACK (RFC 1122 4.2.3.2) */
+	US_TCPT_NTIMERS
+};
+
+/* Modular sequence-number comparisons (RFC 9293 3.4). */
+#define SEQ_LT(a, b)	((int32_t)((a) - (b)) < 0)
+#define SEQ_LEQ(a, b)	((int32_t)((a) - (b)) <= 0)
+#define SEQ_GT(a, b)	((int32_t)((a) - (b)) > 0)
+#define SEQ_GEQ(a, b)	((int32_t)((a) - (b)) >= 0)
+#define SEQ_MAX(a, b)	(SEQ_GT(a, b) ? (a) : (b))
+#define SEQ_MIN(a, b)	(SEQ_LT(a, b) ? (a) : (b))
+
+/* Header flags. */
+#define US_TH_FIN	0x01
+#define US_TH_SYN	0x02
+#define US_TH_RST	0x04
+#define US_TH_PSH	0x08
+#define US_TH_ACK	0x10
+#define US_TH_URG	0x20
+#define US_TH_ECE	0x40
+#define US_TH_CWR	0x80
+
+/* t_flags */
+#define US_TF_ACKNOW	0x0001	/* send an ACK at the next output */
+#define US_TF_DELACK	0x0002	/* an ACK is being delayed */
+#define US_TF_NODELAY	0x0004	/* TCP_NODELAY: no Nagle */
+#define US_TF_SENTFIN	0x0008	/* our FIN has been sent (snd_max covers it) */
+#define US_TF_REQ_SCALE	0x0010	/* we offer window scaling */
+#define US_TF_RCVD_SCALE	0x0020	/* the peer offered it too */
+#define US_TF_REQ_TSTMP	0x0040	/* we offer timestamps */
+#define US_TF_RCVD_TSTMP	0x0080	/* the peer offered them too */
+#define US_TF_SACK_PERMIT	0x0100	/* both sides allow SACK */
+#define US_TF_FASTRECOVERY	0x0200	/* in fast recovery */
+#define US_TF_NEEDFIN	0x0400	/* the application closed: send FIN when data is out */
+#define US_TF_KEEPALIVE	0x0800	/* SO_KEEPALIVE */
+#define US_TF_RCVD_FIN	0x1000	/* the peer's FIN was accepted: end of stream */
+#define US_TF_NOOPT	0x2000	/* send no options (tests, and SYN-retry fallback) */
+#define US_TF_DETACHED	0x4000	/* the application let go: the tcb finishes on its own */
+#define US_TF_WASFRECOV	0x8000	/* the last recovery ended; for undo checks */
+
+/* The received segment, parsed once (CONVENTIONS 5). */
+struct us_tcp_seg {
+	uint32_t seq;		/* SEG.SEQ */
+	uint32_t ack;		/* SEG.ACK */
+	uint32_t wnd;		/* SEG.WND, unscaled */
+	uint16_t up;		/* urgent pointer */
+	uint8_t flags;		/* US_TH_* */
+	uint32_t len;		/* SEG.LEN: data bytes (SYN and FIN not counted) */
+	/* options */
+	uint16_t mss;		/* MSS option, 0: none */
+	int8_t wscale;		/* window scale, -1: none */
+	uint8_t sack_ok;	/* SACK-permitted seen */
+	uint8_t has_ts;		/* timestamps seen */
+	uint8_t nsack;		/* SACK blocks */
+	uint32_t tsval;		/* TSval */
+	uint32_t tsecr;		/* TSecr */
+	uint32_t sack[4][2];	/* SACK blocks: left, right */
+};
+
+/* Congestion control behind a small interface (RFC 5681 names). */
+struct us_tcp_cc {
+	const char *name;
+	/* Connection start: initial cwnd and ssthresh set by the caller; private state reset. */
+	void (*init)(struct us_tcb *tp);
+	/* New data acknowledged outside recovery: grow cwnd. */
+	void (*ack)(struct us_tcb *tp, uint32_t acked, uint64_t now);
+	/* Loss detected by duplicate ACKs or SACK: set ssthresh (cwnd is set by the caller). */
+	void (*loss)(struct us_tcb *tp, uint64_t now);
+	/* Retransmission timeout. */
+	void (*timeout)(struct us_tcb *tp, uint64_t now);
+	/* Recovery ended. */
+	void (*recovered)(struct us_tcb *tp, uint64_t now);
+};
+
+/* CUBIC's state (RFC 9438), kept in every tcb so modules can switch per socket. */
+struct us_cubic {
+	uint64_t epoch;		/* start of the current congestion avoidance epoch, ns; 0 none */
+	uint32_t w_max;		/* cwnd before the last reduction, bytes */
+	uint32_t w_est;		/* Reno-friendly estimate, bytes */
+	uint32_t k_ms;		/* time to reach w_max, ms */
+	uint32_t cwnd_epoch;	/* cwnd at epoch start */
+};
+
+/* The SACK scoreboard: ranges above snd_una the peer holds (RFC 6675). */
+#define US_TCP_SACK_MAX 8
+struct us_sackhole {
+	uint32_t start;		/* first byte */
+	uint32_t end;		/* one past the last */
+};
+
+struct us_tcb {
+	struct us_sock *so;	/* the socket */
+	uint8_t state;		/* US_TCPS_* */
+	uint8_t t_rxtshift;	/* retransmissions of the current segment */
+	uint8_t t_dupacks;	/* consecutive duplicate ACKs */
+	uint8_t snd_wscale;	/* peer's window shift (we shift SEG.WND by it) */
+	uint8_t rcv_wscale;	/* our window shift */
+	uint8_t t_nsack;	/* blocks in t_sack */
+	uint8_t t_keepcnt;	/* keepalive probes unanswered */
+	uint8_t t_synretries;	/* SYN (or SYN-ACK) transmissions */
+	uint16_t t_flags;	/* US_TF_* */
+	uint16_t t_maxseg;	/* MSS we send: min(peer's MSS, our MTU) */
+	uint16_t t_ourmss;	/* MSS we announce */
+	uint16_t t_challenge;	/* challenge ACKs sent this second (RFC 5961 7) */
+	uint32_t t_challenge_at;	/* second of t_challenge */
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss;		/* initial send sequence number */
+	uint32_t snd_una;	/* oldest unacknowledged */
+	uint32_t snd_nxt;	/* next to send */
+	uint32_t snd_max;	/* highest sent */
+	uint32_t snd_wnd;	/* peer's window, scaled */
+	uint32_t snd_wl1;	/* SEG.SEQ of the last window update */
+	uint32_t snd_wl2;	/* SEG.ACK of the last window update */
+	uint32_t snd_up;	/* urgent pointer */
+	uint32_t max_sndwnd;	/* largest window the peer offered (receiver SWS, RFC 9293 3.8.6.2.1) */
+	/* receive sequence space */
+	uint32_t irs;		/* initial receive sequence number */
+	uint32_t rcv_nxt;	/* next expected */
+	uint32_t rcv_adv;	/* right edge we advertised */
+	uint32_t rcv_up;	/* urgent pointer */
+	uint32_t last_ack_sent;	/* rcv_nxt in our last ACK (RFC 7323 4.3) */
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent;	/* TSval to echo */
+	uint64_t ts_recent_age;	/* when ts_recent was set, ns */
+	uint32_t ts_offset;	/* random per-connection offset of our TSval */
+	/* round-trip time (RFC 6298), microseconds */
+	uint32_t t_srtt;	/* smoothed RTT, us; 0: no sample yet */
+	uint32_t t_rttvar;	/* RTT variance, us */
+	uint32_t t_rto;		/* retransmission timeout, us */
+	uint32_t t_rtseq;	/* sequence being timed (no timestamps) */
+	uint64_t t_rttime;	/* when it was sent, ns; 0: none timed */
+	/* congestion control (RFC 5681, 6582) */
+	uint32_t snd_cwnd;	/* congestion window, bytes */
+	uint32_t snd_ssthresh;	/* slow-start threshold, bytes */
+	uint32_t snd_recover;	/* highest sent when recovery began (NewReno "recover") */
+	uint32_t t_bytes_acked;	/* appropriate byte counting in avoidance (RFC 3465) */
+	uint32_t t_sack_hi;	/* highest byte retransmitted in this SACK recovery */
+	const struct us_tcp_cc *cc;	/* congestion control module */
+	struct us_cubic cubic;	/* CUBIC's state */
+	struct us_sackhole t_sack[US_TCP_SACK_MAX];	/* scoreboard, sorted, above snd_una */
+	/* keepalive settings (seconds) */
+	uint32_t t_keepidle;	/* idle before the first probe */
+	uint32_t t_keepintvl;	/* between probes */
+	uint32_t t_keepmax;	/* probes before giving up */
+	uint32_t t_rcvtime_s;	/* last segment received, seconds of stack time */
+	/* queues */
+	struct us_pkt *snd_head;	/* send buffer from snd_una: chain of payload buffers */
+	struct us_pkt *snd_tail;	/* its last buffer */
+	uint32_t snd_cc;	/* bytes in the send buffer */
+	uint32_t snd_off;	/* bytes of snd_head already acknowledged */
+	struct us_pkt *rcv_head;	/* in-order data not yet read, by qnext */
+	struct us_pkt *rcv_tail;	/* its last buffer */
+	uint32_t rcv_cc;	/* bytes in rcv queue */
+	struct us_pkt *ooo;	/* out-of-order segments, sorted by sequence (pkt->time) */
+	uint32_t ooo_cc;	/* their bytes */
+	uint32_t ooo_n;		/* their count */
+	uint32_t rcv_sack[4][2];	/* most recent out-of-order blocks to report (RFC 2018 4) */
+	uint8_t rcv_nsack;	/* how many */
+	/* timers */
+	uint64_t t_timer[US_TCPT_NTIMERS];	/* deadlines, ns; 0: off */
+	uint32_t t_heap;	/* index in the stack's timer heap; UINT32_MAX: absent */
+	/* tables */
+	struct us_tcb *t_hnext;	/* next in the connection hash chain */
+	struct us_sock *t_listener;	/* the listener for a connection not yet accepted */
+	struct us_sock *t_qnext;	/* next in the listener's queue */
+	int t_softerror;	/* ICMP error kept for a timeout report */
+};
+
+/* Stack-wide TCP state. */
+struct us_tcp {
+	struct us_tcb **hash;	/* connections by 4-tuple */
+	uint32_t nhash;		/* buckets (power of two) */
+	uint32_t nconn;		/* connections in the hash */
+	struct us_sock **lhash;	/* listeners by port */
+	uint32_t nlhash;	/* buckets */
+	struct us_tcb **heap;	/* timer heap: earliest deadline first */
+	uint32_t nheap;		/* entries */
+	uint32_t heapcap;	/* capacity */
+	uint8_t isn_key[16];	/* RFC 6528 secret */
+	uint8_t cookie_key[16];	/* SYN cookie secret */
+	uint16_t next_eph;	/* next ephemeral port to try */
+	const struct us_tcp_cc *default_cc;	/* for new connections */
+};
+
+extern const struct us_tcp_cc us_tcp_newreno;
+extern const struct us_tcp_cc us_tcp_cubic;
+
+/* tcp_subr.c */
+int us_tcp_init(struct us_stack *st);
+void us_tcp_fini(struct us_stack *st);
+struct us_tcb *us_tcb_new(struct us_stack *st, struct us_sock *so);
+/* Frees the tcb and its queues; unlinks it from the tables. */
+void us_tcb_free(struct us_stack *st, struct us_tcb *tp);
+/* Frees the tcb and drops its reference on the socket (which the application closed). */
+void us_tcp_orphan_free(struct us_stack *st, struct us_tcb *tp);
+uint64_t us_siphash(const uint8_t key[16], const uint64_t *words, int n);
+void us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state);
+int us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp);
+void us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp);
+struct us_tcb *us_tcp_lookup(struct us_stack *st, uint32_t laddr, uint16_t lport,
+			     uint32_t faddr, uint16_t fport);
+struct us_sock *us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
+uint32_t us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+		    uint16_t fport);
+/* Arms (when > 0) or stops (0) a timer and keeps the heap in order. */
+void us_tcp_timer_set(struct us_stack *st, struct us_tcb *tp, int which, uint64_t when);
+uint64_t us_tcp_next_deadline(const struct us_stack *st);
+/* The connection failed or was reset: report err to the application, free when detached. */
+void us_tcp_drop(struct us_stack *st, struct us_tcb *tp, int err);
+/* Our timestamp clock: milliseconds, offset per connection. */
+uint32_t us_tcp_ts_now(const struct us_stack *st, const struct us_tcb *tp);
+/* Parses TCP options; returns 0 or -1 when malformed. */
+int us_tcp_opt_parse(const uint8_t *opt, uint32_t len, int syn, struct us_tcp_seg *seg);
+/* The window we can offer now, unscaled bytes. */
+uint32_t us_tcp_rcv_space(const struct us_tcb *tp);
+/* Updates the RTO from one RTT sample (us). */
+void us_tcp_rtt_update(struct us_tcb *tp, uint32_t rtt_us);
+void us_tcp_set_cc(struct us_tcb *tp, const struct us_tcp_cc *cc);
+const struct us_tcp_cc *us_tcp_cc_find(const char *name);
+
+/* tcp_out.c */
+/* Sends whatever the state, windows and queues allow.  Returns 0 or -E. */
+int us_tcp_output(struct us_stack *st, struct us_tcb *tp);
+/* Sends a bare segment outside any connection (RST, challenge ACK, SYN-ACK for cookies). */
+void us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t lport,
+		    uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* Sends a keepalive or zero-window probe. */
+void us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive);
+
+/* tcp_in.c */
+/* Handles one segment (data at the TCP header, chain); consumes pkt. */
+void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
+/* An ICMP error about a segment we sent. */
+void us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
+		     uint16_t fport, uint32_t seq, uint16_t mtu);
+
+/* tcp_timer.c */
+void us_tcp_timers(struct us_stack *st, uint64_t now);
+
+/* tcp_usr.c: the calls the socket layer makes; none blocks (-EAGAIN instead). */
+int us_tcp_attach(struct us_stack *st, struct us_sock *so);
+int us_tcp_bind(struct us_stack *st, struct us_sock *so, uint32_t addr, uint16_t port);
+int us_tcp_listen(struct us_stack *st, struct us_sock *so, int backlog);
+/* Takes a finished connection off the listener's queue: returns it or NULL (-EAGAIN). */
+struct us_sock *us_tcp_accept(struct us_stack *st, struct us_sock *so, int *err);
+/* Starts (or checks on) an active open: 0 established, -EINPROGRESS, -EALREADY, or the error. */
+int us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t fport);
+/* Queues up to len bytes; returns bytes queued, -EAGAIN when full, or -EPIPE etc. */
+ssize_t us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len,
+		    int more);
+/* Copies up to len bytes in order; 0 at end of stream; -EAGAIN when none yet. */
+ssize_t us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int peek);
+int us_tcp_shutdown(struct us_stack *st, struct us_sock *so, int how);
+/* The application closed: graceful close, or RST with unread data / zero linger. */
+void us_tcp_close(struct us_stack *st, struct us_sock *so);
+/* Drops a connection the application never saw (half-open, unaccepted) and its socket. */
+void us_tcp_discard(struct us_stack *st, struct us_sock *so);
+/* Reno's window growth, shared by the congestion modules. */
+void us_tcp_reno_ack(struct us_tcb *tp, uint32_t acked);
+/* Bytes ready to read (for poll and FIONREAD). */
+uint32_t us_tcp_readable(const struct us_sock *so);
+/* Room in the send buffer. */
+uint32_t us_tcp_writable(const struct us_sock *so);
+
+#endif /* US_TCP_H */

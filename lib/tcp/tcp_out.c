@@ -1,0 +1,369 @@
+/*
+ * tcp_out.c - TCP output: decides what the connection may send now (SYN,
+ * data within the lesser of the peer's and congestion windows, FIN, ACKs
+ * and window updates), builds each segment with its options in a fresh
+ * buffer, and hands it to IPv4.  Sender silly-window avoidance and Nagle
+ * (RFC 9293 3.8.6.2.1, RFC 1122 4.2.3.4), receiver window updates
+ * (RFC 1122 4.2.3.3), and the retransmission timer (RFC 6298 5).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "usock.h"
+#include "../core/stack.h"
+#include "../ip/ip4.h"
+#include "../sock/sock.h"
+#include "../wire/wire.h"
+#include "tcp.h"
+
+#define US_TCP_HLEN	20
+#define US_TCP_MAXWIN	65535u
+
+/* Writes our options for a segment with these flags; returns their length (multiple of 4). */
+static uint32_t
+put_options(struct us_stack *st, struct us_tcb *tp, uint8_t *o, uint8_t flags)
+{
+	uint32_t n = 0;
+	int syn = (flags & US_TH_SYN) != 0;
+	int ts = tp != NULL && ((syn && (tp->t_flags & US_TF_REQ_TSTMP)) ||
+				(!syn && (tp->t_flags & US_TF_RCVD_TSTMP)));
+
+	if (tp == NULL || (tp->t_flags & US_TF_NOOPT))
+		return 0;
+	if (syn) {
+		/* Linux's order, which middleboxes expect: MSS, SACK-permitted, TS, NOP, WS. */
+		o[n++] = 2;
+		o[n++] = 4;
+		us_put16(o + n, tp->t_ourmss);
+		n += 2;
+		if (!(flags & US_TH_ACK) || (tp->t_flags & US_TF_SACK_PERMIT)) {
+			o[n++] = 4;
+			o[n++] = 2;
+		} else if (ts) {
+			o[n++] = 1;
+			o[n++] = 1;
+		}
+		if (ts) {
+			o[n++] = 8;
+			o[n++] = 10;
+			us_put32(o + n, us_tcp_ts_now(st, tp));
+			us_put32(o + n + 4, (flags & US_TH_ACK) ? tp->ts_recent : 0);
+			n += 8;
+		} else if (!(flags & US_TH_ACK) || (tp->t_flags & US_TF_SACK_PERMIT)) {
+			o[n++] = 1;
+			o[n++] = 1;
+		}
+		if ((tp->t_flags & US_TF_REQ_SCALE) &&
+		    (!(flags & US_TH_ACK) || (tp->t_flags & US_TF_RCVD_SCALE))) {
+			o[n++] = 1;
+			o[n++] = 3;
+			o[n++] = 3;
+			o[n++] = tp->rcv_wscale;
+		}
+		return n;
+	}
+	if (ts) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		us_put32(o + n, us_tcp_ts_now(st, tp));
+		us_put32(o + n + 4, tp->ts_recent);
+		n += 8;
+	}
+	if ((tp->t_flags & US_TF_SACK_PERMIT) && tp->rcv_nsack > 0 && (flags & US_TH_ACK)) {
+		/* RFC 2018 4: the most recent block first; three fit beside timestamps. */
+		uint32_t k, max = ts ? 3 : 4;
+
+		max = tp->rcv_nsack < max ? tp->rcv_nsack : max;
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 5;
+		o[n++] = (uint8_t)(2 + 8 * max);
+		for (k = 0; k < max; k++) {
+			us_put32(o + n, tp->rcv_sack[k][0]);
+			us_put32(o + n + 4, tp->rcv_sack[k][1]);
+			n += 8;
+		}
+	}
+	return n;
+}
+
+/* The window to advertise now, before scaling; never moves the right edge left. */
+static uint32_t
+rcv_window(struct us_tcb *tp)
+{
+	uint32_t win = us_tcp_rcv_space(tp), maxwin = US_TCP_MAXWIN << tp->rcv_wscale;
+
+	/* RFC 1122 4.2.3.3: hold back a window too small to be worth using. */
+	if (win < tp->so->rcvbuf / 4 && win < tp->t_maxseg)
+		win = 0;
+	if (win > maxwin)
+		win = maxwin;
+	if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && win < tp->rcv_adv - tp->rcv_nxt)
+		win = tp->rcv_adv - tp->rcv_nxt;	/* RFC 9293 3.8.6.2.2: do not shrink */
+	return win;
+}
+
+/*
+ * Builds and sends one segment: seq, len data bytes from the send buffer
+ * (offset seq - snd_una), flags.  Returns 0, or -ENOBUFS/-ENETUNREACH.
+ */
+static int
+send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct us_sock *so = tp->so;
+	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+	uint32_t hlen, win;
+	uint8_t *th;
+	int rc;
+
+	if (pkt == NULL) {
+		st->stats->tcp.tx_nobuf++;
+		return -ENOBUFS;
+	}
+	th = us_pkt_append(pkt, US_TCP_HLEN);
+	hlen = US_TCP_HLEN + put_options(st, tp, th + US_TCP_HLEN, flags);
+	us_pkt_append(pkt, hlen - US_TCP_HLEN);
+	if (len > 0) {
+		uint8_t *d = us_pkt_append(pkt, len);
+
+		if (d == NULL) {
+			us_pkt_free(pkt);
+			st->stats->tcp.tx_nobuf++;
+			return -ENOBUFS;
+		}
+		us_pkt_chain_read(tp->snd_head, tp->snd_off + (seq - tp->snd_una), d, len);
+	}
+	us_put16(th, so->lport);
+	us_put16(th + 2, so->fport);
+	us_put32(th + 4, seq);
+	us_put32(th + 8, (flags & US_TH_ACK) ? tp->rcv_nxt : 0);
+	th[12] = (uint8_t)((hlen / 4) << 4);
+	th[13] = flags;
+	win = rcv_window(tp);
+	/* RFC 7323 2.2: the window in a SYN is never scaled. */
+	us_put16(th + 14, (uint16_t)((flags & US_TH_SYN) ? (win > US_TCP_MAXWIN ? US_TCP_MAXWIN : win)
+						      : win >> tp->rcv_wscale));
+	us_put16(th + 16, 0);
+	us_put16(th + 18, 0);
+	us_put16(th + 16, us_cksum_fold(us_cksum_add(us_cksum_pseudo4(so->laddr, so->faddr,
+								       US_IPPROTO_TCP,
+								       hlen + len),
+						      th, hlen + len)));
+	if (flags & US_TH_ACK) {
+		tp->last_ack_sent = tp->rcv_nxt;
+		if (!(flags & US_TH_SYN) || tp->state >= US_TCPS_SYN_RECEIVED) {
+			uint32_t adv = tp->rcv_nxt + ((flags & US_TH_SYN) ? (win > US_TCP_MAXWIN ?
+									   US_TCP_MAXWIN : win)
+								  : (win >> tp->rcv_wscale)
+									    << tp->rcv_wscale);
+
+			if (SEQ_GT(adv, tp->rcv_adv))
+				tp->rcv_adv = adv;
+		}
+		tp->t_flags &= ~(US_TF_ACKNOW | US_TF_DELACK);
+		if (tp->t_timer[US_TCPT_DELACK] != 0)
+			us_tcp_timer_set(st, tp, US_TCPT_DELACK, 0);
+	}
+	st->stats->tcp.tx++;
+	if (len == 0 && !(flags & (US_TH_SYN | US_TH_FIN | US_TH_RST)))
+		st->stats->tcp.tx_ack++;
+	rc = us_ip4_output(st, pkt, so->laddr, so->faddr, US_IPPROTO_TCP, so->tos, so->ttl);
+	return rc;
+}
+
+int
+us_tcp_output(struct us_stack *st, struct us_tcb *tp)
+{
+	for (;;) {
+		uint32_t off, avail, wnd, inflight, len = 0, data_end;
+		uint8_t flags = US_TH_ACK;
+		int fin = 0, rc;
+
+		if (tp->state == US_TCPS_CLOSED || tp->state == US_TCPS_LISTEN ||
+		    tp->state == US_TCPS_TIME_WAIT) {
+			if (tp->state == US_TCPS_TIME_WAIT && (tp->t_flags & US_TF_ACKNOW))
+				return send_segment(st, tp, tp->snd_nxt, 0, US_TH_ACK);
+			return 0;
+		}
+		/* The SYN goes first and alone (we send no data on a SYN). */
+		if ((tp->state == US_TCPS_SYN_SENT || tp->state == US_TCPS_SYN_RECEIVED) &&
+		    tp->snd_nxt == tp->iss) {
+			flags = tp->state == US_TCPS_SYN_SENT ? US_TH_SYN : US_TH_SYN | US_TH_ACK;
+			rc = send_segment(st, tp, tp->iss, 0, flags);
+			tp->snd_nxt = tp->iss + 1;
+			if (SEQ_GT(tp->snd_nxt, tp->snd_max))
+				tp->snd_max = tp->snd_nxt;
+			if (tp->t_timer[US_TCPT_REXMT] == 0)
+				us_tcp_timer_set(st, tp, US_TCPT_REXMT,
+						 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
+			return rc;
+		}
+		if (tp->state < US_TCPS_ESTABLISHED) {
+			/* Waiting for the handshake: only a requested ACK goes out. */
+			if (tp->t_flags & US_TF_ACKNOW)
+				return send_segment(st, tp, tp->snd_nxt, 0, US_TH_ACK);
+			return 0;
+		}
+		off = tp->snd_nxt - tp->snd_una;
+		avail = off <= tp->snd_cc ? tp->snd_cc - off : 0;
+		wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+		inflight = tp->snd_nxt - tp->snd_una;
+		if (wnd > inflight) {
+			len = wnd - inflight;
+			if (len > avail)
+				len = avail;
+			if (len > tp->t_maxseg)
+				len = tp->t_maxseg;
+		}
+		data_end = tp->snd_una + tp->snd_cc;
+		if (len > 0 && len < tp->t_maxseg) {
+			/*
+			 * A short segment goes only if it is everything we have and Nagle
+			 * allows (nothing unacknowledged, or TCP_NODELAY), or it fills half
+			 * the largest window the peer offered (RFC 9293 3.8.6.2.1).
+			 */
+			int all = tp->snd_nxt + len == data_end;
+			int idle = tp->snd_max == tp->snd_una || (tp->t_flags & US_TF_NODELAY);
+
+			if (!((all && (idle || (tp->t_flags & US_TF_NEEDFIN))) ||
+			      len >= tp->max_sndwnd / 2 || SEQ_LT(tp->snd_nxt, tp->snd_max)))
+				len = 0;
+		}
+		/*
+		 * FIN after the last byte, once the application closed its side:
+		 * the first time, or again when retransmitting from below it.
+		 */
+		if ((tp->t_flags & US_TF_NEEDFIN) && tp->snd_nxt + len == data_end &&
+		    (!(tp->t_flags & US_TF_SENTFIN) || SEQ_LT(tp->snd_nxt, tp->snd_max)))
+			fin = 1;
+		if (len == 0 && !fin) {
+			uint32_t space = us_tcp_rcv_space(tp), adv_room;
+
+			/* A window update worth sending: two segments, or half the buffer. */
+			adv_room = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+			if (space > adv_room && (space - adv_room >= 2u * tp->t_maxseg ||
+						 space - adv_room >= tp->so->rcvbuf / 2) &&
+			    tp->state < US_TCPS_CLOSE_WAIT + 1 && !(tp->t_flags & US_TF_RCVD_FIN))
+				tp->t_flags |= US_TF_ACKNOW;
+			if (tp->t_flags & US_TF_ACKNOW) {
+				rc = send_segment(st, tp, tp->snd_max, 0, US_TH_ACK);
+				return rc;
+			}
+			/* Data waits behind a closed window: probe it (RFC 9293 3.8.6.1). */
+			if (avail > 0 && tp->snd_wnd == 0 && tp->t_timer[US_TCPT_REXMT] == 0 &&
+			    tp->t_timer[US_TCPT_PERSIST] == 0) {
+				uint64_t t = (uint64_t)(tp->t_srtt ? tp->t_srtt + 4 * tp->t_rttvar
+								  : 1000000u) * 1000;
+
+				if (t < 200000000ull)
+					t = 200000000ull;
+				us_tcp_timer_set(st, tp, US_TCPT_PERSIST, st->now + t);
+			}
+			return 0;
+		}
+		if (fin)
+			flags |= US_TH_FIN;
+		if (len > 0 && tp->snd_nxt + len == data_end)
+			flags |= US_TH_PSH;
+		rc = send_segment(st, tp, tp->snd_nxt, len, flags);
+		if (rc == -ENOBUFS)
+			return rc;
+		if (SEQ_LT(tp->snd_nxt, tp->snd_max)) {
+			st->stats->tcp.tx_rexmt++;
+			st->stats->tcp.tx_rexmt_bytes += len;
+		} else {
+			st->stats->tcp.tx_data_bytes += len;
+			/* Time one segment per round trip when timestamps do not (Karn). */
+			if (tp->t_rttime == 0 && len > 0 && !(tp->t_flags & US_TF_RCVD_TSTMP)) {
+				tp->t_rttime = st->now;
+				tp->t_rtseq = tp->snd_nxt;
+			}
+		}
+		tp->snd_nxt += len;
+		if (fin) {
+			tp->snd_nxt++;
+			tp->t_flags |= US_TF_SENTFIN;
+		}
+		if (SEQ_GT(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		/* RFC 6298 5.1: start the timer when data goes out and it is not running. */
+		if (tp->t_timer[US_TCPT_REXMT] == 0 && tp->snd_nxt != tp->snd_una) {
+			if (tp->t_timer[US_TCPT_PERSIST] != 0)
+				us_tcp_timer_set(st, tp, US_TCPT_PERSIST, 0);
+			us_tcp_timer_set(st, tp, US_TCPT_REXMT,
+					 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
+		}
+		if (fin)
+			return 0;
+	}
+}
+
+void
+us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t lport,
+	       uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+	uint32_t hlen = US_TCP_HLEN;
+	uint8_t *th;
+
+	if (pkt == NULL) {
+		st->stats->tcp.tx_nobuf++;
+		return;
+	}
+	th = us_pkt_append(pkt, US_TCP_HLEN);
+	if (tp != NULL && (tp->t_flags & US_TF_RCVD_TSTMP) && !(flags & US_TH_RST)) {
+		uint8_t *o = us_pkt_append(pkt, 12);
+
+		o[0] = 1;
+		o[1] = 1;
+		o[2] = 8;
+		o[3] = 10;
+		us_put32(o + 4, us_tcp_ts_now(st, tp));
+		us_put32(o + 8, tp->ts_recent);
+		hlen += 12;
+	}
+	us_put16(th, lport);
+	us_put16(th + 2, fport);
+	us_put32(th + 4, seq);
+	us_put32(th + 8, (flags & US_TH_ACK) ? ack : 0);
+	th[12] = (uint8_t)((hlen / 4) << 4);
+	th[13] = flags;
+	us_put16(th + 14, tp != NULL && !(flags & US_TH_RST) ? (uint16_t)(rcv_window(tp) >>
+									 tp->rcv_wscale)
+							     : 0);
+	us_put16(th + 16, 0);
+	us_put16(th + 18, 0);
+	us_put16(th + 16, us_cksum_fold(us_cksum_add(us_cksum_pseudo4(laddr, faddr,
+								       US_IPPROTO_TCP, hlen),
+						      th, hlen)));
+	st->stats->tcp.tx++;
+	if (flags & US_TH_RST)
+		st->stats->tcp.tx_rst++;
+	us_ip4_output(st, pkt, laddr, faddr, US_IPPROTO_TCP, 0, US_IP4_DEFTTL);
+}
+
+void
+us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive)
+{
+	if (keepalive) {
+		/* RFC 9293 3.8.4: an old sequence number makes the peer answer with an ACK. */
+		st->stats->tcp.tx_keepalive++;
+		send_segment(st, tp, tp->snd_una - 1, 0, US_TH_ACK);
+		return;
+	}
+	/* Zero-window probe: one byte beyond the window, if there is a byte to send. */
+	st->stats->tcp.tx_probe++;
+	if (tp->snd_cc > tp->snd_nxt - tp->snd_una) {
+		send_segment(st, tp, tp->snd_nxt, 1, US_TH_ACK);
+		if (tp->snd_nxt == tp->snd_max) {
+			tp->snd_nxt++;
+			tp->snd_max++;
+		} else {
+			tp->snd_nxt++;
+		}
+	} else {
+		send_segment(st, tp, tp->snd_una - 1, 0, US_TH_ACK);
+	}
+}

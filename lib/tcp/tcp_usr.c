@@ -1,0 +1,530 @@
+/*
+ * tcp_usr.c - the user side of TCP (RFC 9293 3.10.1-3.10.6): open, listen,
+ * accept, send, receive, shutdown and close on a stream socket.  Nothing
+ * here blocks: "not yet" is -EAGAIN (or -EINPROGRESS for connect), and the
+ * API layer waits and retries.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "usock.h"
+#include "../core/stack.h"
+#include "../sock/sock.h"
+#include "../wire/wire.h"
+#include "tcp.h"
+
+#define TCP_SNDBUF	(256u * 1024)	/* default SO_SNDBUF */
+#define TCP_RCVBUF	(256u * 1024)	/* default SO_RCVBUF */
+#define TCP_BACKLOG_MAX	4096
+
+int
+us_tcp_attach(struct us_stack *st, struct us_sock *so)
+{
+	struct us_tcb *tp = us_tcb_new(st, so);
+
+	if (tp == NULL)
+		return -ENOMEM;
+	so->tcb = tp;
+	so->refs++;	/* the connection keeps its socket until it is done */
+	if (so->rcvbuf < TCP_RCVBUF && so->rcvbuf == 212992)
+		so->rcvbuf = TCP_RCVBUF;
+	if (so->sndbuf == 212992)
+		so->sndbuf = TCP_SNDBUF;
+	return 0;
+}
+
+/* True if port (with addr) is taken by another TCP socket as bind(2) sees it. */
+static int
+port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t port)
+{
+	struct us_sock *s;
+
+	for (s = st->socks; s != NULL; s = s->anext) {
+		if (s == self || s->proto != USOCK_IPPROTO_TCP || !(s->flags & US_SO_BOUND) ||
+		    s->lport != port)
+			continue;
+		if (s->laddr != 0 && addr != 0 && s->laddr != addr)
+			continue;
+		/* SO_REUSEADDR on both: allowed unless the other is listening (as Linux). */
+		if ((s->flags & US_SO_REUSEADDR) && (self->flags & US_SO_REUSEADDR) &&
+		    !(s->flags & US_SO_LISTEN))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int
+us_tcp_bind(struct us_stack *st, struct us_sock *so, uint32_t addr, uint16_t port)
+{
+	uint32_t tries;
+
+	if (so->flags & US_SO_BOUND)
+		return -EINVAL;
+	if (addr != 0 && addr != st->ip4)
+		return -EADDRNOTAVAIL;
+	if (port == 0) {
+		for (tries = 0; tries < 16384; tries++) {
+			uint16_t p = st->tcp.next_eph;
+
+			st->tcp.next_eph = p == 65535 ? 49152 : p + 1;
+			if (!port_busy(st, so, addr, p)) {
+				port = p;
+				break;
+			}
+		}
+		if (port == 0)
+			return -EADDRINUSE;
+	} else if (port_busy(st, so, addr, port)) {
+		return -EADDRINUSE;
+	}
+	so->laddr = addr;
+	so->lport = port;
+	so->flags |= US_SO_BOUND;
+	return 0;
+}
+
+int
+us_tcp_listen(struct us_stack *st, struct us_sock *so, int backlog)
+{
+	struct us_tcb *tp = so->tcb;
+	struct us_sock **b;
+	int rc;
+
+	/* The seed: a negative backlog counts as 0. */
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > TCP_BACKLOG_MAX)
+		backlog = TCP_BACKLOG_MAX;
+	if (so->flags & US_SO_LISTEN) {
+		so->backlog = backlog;
+		return 0;
+	}
+	if (tp == NULL || tp->state != US_TCPS_CLOSED || (so->flags & US_SO_CONNECTED))
+		return -EINVAL;
+	if (!(so->flags & US_SO_BOUND) && (rc = us_tcp_bind(st, so, 0, 0)) != 0)
+		return rc;
+	/* Two listeners on one port only through SO_REUSEADDR on a specific address: no. */
+	if (us_tcp_lookup_listener(st, so->laddr, so->lport) != NULL &&
+	    us_tcp_lookup_listener(st, so->laddr, so->lport)->laddr == so->laddr)
+		return -EADDRINUSE;
+	so->backlog = backlog;
+	so->flags |= US_SO_LISTEN;
+	us_tcp_set_state(st, tp, US_TCPS_LISTEN);
+	b = &st->tcp.lhash[so->lport & (st->tcp.nlhash - 1)];
+	so->hnext = *b;
+	*b = so;
+	return 0;
+}
+
+struct us_sock *
+us_tcp_accept(struct us_stack *st, struct us_sock *so, int *err)
+{
+	struct us_sock *c = so->acc_head;
+
+	(void)st;
+	if (!(so->flags & US_SO_LISTEN)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (c == NULL) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	so->acc_head = c->tcb != NULL ? c->tcb->t_qnext : NULL;
+	if (so->acc_head == NULL)
+		so->acc_tail = NULL;
+	so->acc_len--;
+	if (c->tcb != NULL) {
+		c->tcb->t_qnext = NULL;
+		c->tcb->t_listener = NULL;
+	}
+	c->flags |= US_SO_ACCEPTED;
+	return c;
+}
+
+int
+us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t fport)
+{
+	struct us_tcb *tp = so->tcb;
+	uint32_t tries;
+	int rc;
+
+	if (tp == NULL)
+		return so->so_error ? -so->so_error : -EBADF;
+	switch (tp->state) {
+	case US_TCPS_CLOSED:
+		break;
+	case US_TCPS_LISTEN:
+		return -EINVAL;
+	case US_TCPS_SYN_SENT:
+	case US_TCPS_SYN_RECEIVED:
+		return -EALREADY;
+	default:
+		return -EISCONN;
+	}
+	if (so->flags & US_SO_CONNECTED) {
+		/* A connect that already failed: report its error once. */
+		rc = so->so_error ? -so->so_error : -ECONNABORTED;
+		so->so_error = 0;
+		return rc;
+	}
+	if (fport == 0 || faddr == 0 || us_ip4_is_multicast(faddr) || us_ip4_is_bcast(st, faddr))
+		return faddr == 0 || fport == 0 ? -EINVAL : -ENETUNREACH;
+	if (!us_ip4_onlink(st, faddr) && st->gw == 0)
+		return -ENETUNREACH;
+	so->faddr = faddr;
+	so->fport = fport;
+	if (so->laddr == 0)
+		so->laddr = st->ip4;
+	if (!(so->flags & US_SO_BOUND)) {
+		/* An ephemeral port unique for this 4-tuple (RFC 6056 style walk). */
+		for (tries = 0; tries < 16384; tries++) {
+			uint16_t p = st->tcp.next_eph;
+
+			st->tcp.next_eph = p == 65535 ? 49152 : p + 1;
+			if (us_tcp_lookup(st, so->laddr, p, faddr, fport) == NULL &&
+			    us_tcp_lookup_listener(st, so->laddr, p) == NULL) {
+				so->lport = p;
+				break;
+			}
+		}
+		if (so->lport == 0) {
+			so->faddr = 0;
+			so->fport = 0;
+			return -EADDRNOTAVAIL;
+		}
+		so->flags |= US_SO_BOUND;
+	}
+	rc = us_tcp_hash_insert(st, tp);
+	if (rc != 0) {
+		so->faddr = 0;
+		so->fport = 0;
+		return -EADDRINUSE;
+	}
+	so->flags |= US_SO_CONNECTED;
+	tp->rcv_wscale = 0;
+	while (tp->rcv_wscale < 14 && (65535u << tp->rcv_wscale) < so->rcvbuf)
+		tp->rcv_wscale++;
+	tp->iss = us_tcp_iss(st, so->laddr, so->lport, faddr, fport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->t_flags |= US_TF_SACK_PERMIT;	/* offered; cleared if the peer does not */
+	tp->t_rttime = st->now;
+	tp->t_rtseq = tp->iss;
+	us_tcp_set_state(st, tp, US_TCPS_SYN_SENT);
+	st->stats->tcp.conn_attempt++;
+	rc = us_tcp_output(st, tp);
+	if (rc != 0 && rc != -ENOBUFS) {
+		us_tcp_drop(st, tp, -rc);
+		return rc;
+	}
+	return -EINPROGRESS;
+}
+
+ssize_t
+us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len, int more)
+{
+	struct us_tcb *tp = so->tcb;
+	const uint8_t *src = buf;
+	uint32_t room, done = 0;
+	int rc;
+
+	if (so->so_error != 0) {
+		rc = -so->so_error;
+		so->so_error = 0;
+		return rc;
+	}
+	if (tp == NULL)
+		return -EPIPE;
+	if ((so->flags & US_SO_SHUT_WR) || (tp->t_flags & US_TF_NEEDFIN))
+		return -EPIPE;
+	switch (tp->state) {
+	case US_TCPS_ESTABLISHED:
+	case US_TCPS_CLOSE_WAIT:
+		break;
+	case US_TCPS_SYN_SENT:
+	case US_TCPS_SYN_RECEIVED:
+		return -EAGAIN;	/* as Linux: a send waits for the handshake */
+	case US_TCPS_CLOSED:
+	case US_TCPS_LISTEN:
+		return (so->flags & US_SO_CONNECTED) ? -EPIPE : -ENOTCONN;
+	default:
+		return -EPIPE;
+	}
+	room = so->sndbuf > tp->snd_cc ? so->sndbuf - tp->snd_cc : 0;
+	if (room == 0)
+		return -EAGAIN;
+	if (len > room)
+		len = room;
+	while (done < len) {
+		struct us_pkt *p = tp->snd_tail;
+		uint32_t n;
+
+		if (p == NULL || us_pkt_tailroom(p) == 0) {
+			p = us_pkt_alloc(st->pool);
+			if (p == NULL)
+				break;
+			/* Payload only: segments are built in fresh buffers with their headers. */
+			p->off = 0;
+			if (tp->snd_tail != NULL)
+				tp->snd_tail->next = p;
+			else
+				tp->snd_head = p;
+			tp->snd_tail = p;
+		}
+		n = us_pkt_tailroom(p);
+		if (n > len - done)
+			n = (uint32_t)(len - done);
+		memcpy(us_pkt_append(p, n), src + done, n);
+		done += n;
+		tp->snd_cc += n;
+	}
+	if (done == 0)
+		return -ENOBUFS;
+	if (!more)
+		us_tcp_output(st, tp);
+	return (ssize_t)done;
+}
+
+ssize_t
+us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int peek)
+{
+	struct us_tcb *tp = so->tcb;
+	uint8_t *dst = buf;
+	uint32_t done = 0;
+	struct us_pkt *q;
+	int rc;
+
+	if (tp == NULL || tp->rcv_cc == 0) {
+		if (tp != NULL && (tp->t_flags & US_TF_RCVD_FIN))
+			return 0;
+		if (so->so_error != 0) {
+			rc = -so->so_error;
+			if (!peek)
+				so->so_error = 0;
+			return rc;
+		}
+		if (so->flags & US_SO_SHUT_RD)
+			return 0;
+		if (tp == NULL || tp->state == US_TCPS_CLOSED)
+			return (so->flags & US_SO_CONNECTED) ? 0 : -ENOTCONN;
+		if (tp->state == US_TCPS_LISTEN)
+			return -ENOTCONN;
+		return -EAGAIN;
+	}
+	if (len == 0)
+		return 0;
+	/* Copy straight from the buffers the driver filled: the only copy of each byte. */
+	for (q = tp->rcv_head; q != NULL && done < len; q = q->qnext) {
+		struct us_pkt *p;
+
+		for (p = q; p != NULL && done < len; p = p->next) {
+			uint32_t n = p->len < len - done ? p->len : (uint32_t)(len - done);
+
+			memcpy(dst + done, us_pkt_data(p), n);
+			done += n;
+		}
+	}
+	if (!peek) {
+		uint32_t left = done;
+
+		while (left > 0 && (q = tp->rcv_head) != NULL) {
+			struct us_pkt *p = q;
+
+			while (p != NULL && left > 0) {
+				uint32_t n = p->len < left ? p->len : left;
+
+				us_pkt_adj(p, n);
+				left -= n;
+				if (p->len > 0)
+					break;
+				p = p->next;
+			}
+			if (us_pkt_chain_len(q) == 0) {
+				tp->rcv_head = q->qnext;
+				if (tp->rcv_head == NULL)
+					tp->rcv_tail = NULL;
+				q->qnext = NULL;
+				us_pkt_free(q);
+			}
+		}
+		tp->rcv_cc -= done;
+		so->bytes_copied += done;
+		so->bytes_delivered += done;
+		st->stats->sock.bytes_copied += done;
+		st->stats->sock.bytes_delivered += done;
+		/* Room opened: the window update goes out if it is worth it. */
+		us_tcp_output(st, tp);
+	}
+	return (ssize_t)done;
+}
+
+/* Our side is finished: FIN after the queued data (RFC 9293 3.10.4). */
+static void
+send_fin(struct us_stack *st, struct us_tcb *tp)
+{
+	if (tp->t_flags & US_TF_NEEDFIN)
+		return;
+	switch (tp->state) {
+	case US_TCPS_SYN_RECEIVED:
+	case US_TCPS_ESTABLISHED:
+		tp->t_flags |= US_TF_NEEDFIN;
+		us_tcp_set_state(st, tp, US_TCPS_FIN_WAIT_1);
+		break;
+	case US_TCPS_CLOSE_WAIT:
+		tp->t_flags |= US_TF_NEEDFIN;
+		us_tcp_set_state(st, tp, US_TCPS_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	us_tcp_output(st, tp);
+}
+
+int
+us_tcp_shutdown(struct us_stack *st, struct us_sock *so, int how)
+{
+	struct us_tcb *tp = so->tcb;
+
+	if (tp == NULL || tp->state < US_TCPS_SYN_RECEIVED)
+		return -ENOTCONN;
+	if (how != 1)	/* SHUT_RD or SHUT_RDWR */
+		so->flags |= US_SO_SHUT_RD;
+	if (how != 0) {	/* SHUT_WR or SHUT_RDWR */
+		so->flags |= US_SO_SHUT_WR;
+		send_fin(st, tp);
+	}
+	us_sock_wakeup(st, so);
+	return 0;
+}
+
+void
+us_tcp_discard(struct us_stack *st, struct us_sock *so)
+{
+	struct us_tcb *tp = so->tcb;
+
+	if (tp != NULL) {
+		tp->t_listener = NULL;
+		tp->t_flags |= US_TF_DETACHED;
+		us_tcp_drop(st, tp, 0);
+	}
+	us_sock_close(st, so);
+}
+
+/* Resets and frees a connection the application will never see (queued on a listener). */
+static void
+abort_embryo(struct us_stack *st, struct us_sock *c)
+{
+	struct us_tcb *tp = c->tcb;
+
+	if (tp != NULL && tp->state >= US_TCPS_SYN_RECEIVED)
+		us_tcp_respond(st, tp, c->laddr, c->lport, c->faddr, c->fport, tp->snd_nxt, 0,
+			       US_TH_RST);
+	us_tcp_discard(st, c);
+}
+
+static void
+close_listener(struct us_stack *st, struct us_sock *so)
+{
+	struct us_sock **pp, *c, *next;
+
+	for (pp = &st->tcp.lhash[so->lport & (st->tcp.nlhash - 1)]; *pp != NULL;
+	     pp = &(*pp)->hnext)
+		if (*pp == so) {
+			*pp = so->hnext;
+			break;
+		}
+	so->hnext = NULL;
+	so->flags &= ~US_SO_LISTEN;
+	/* Completed connections nobody accepted, then the half-open ones. */
+	for (c = so->acc_head; c != NULL; c = next) {
+		next = c->tcb != NULL ? c->tcb->t_qnext : NULL;
+		abort_embryo(st, c);
+	}
+	so->acc_head = so->acc_tail = NULL;
+	so->acc_len = 0;
+	for (c = st->socks; c != NULL; c = next) {
+		next = c->anext;
+		if (c->tcb != NULL && c->tcb->t_listener == so)
+			abort_embryo(st, c);
+	}
+	so->syn_len = 0;
+}
+
+void
+us_tcp_close(struct us_stack *st, struct us_sock *so)
+{
+	struct us_tcb *tp = so->tcb;
+
+	if (tp == NULL)
+		return;
+	if (tp->t_listener != NULL) {
+		/* Still on a listener's queue (stack teardown): it goes with a reset. */
+		struct us_sock *ls = tp->t_listener, **pp;
+
+		if (tp->state == US_TCPS_SYN_RECEIVED) {
+			ls->syn_len--;
+		} else {
+			for (pp = &ls->acc_head; *pp != NULL; pp = &(*pp)->tcb->t_qnext)
+				if (*pp == so) {
+					*pp = tp->t_qnext;
+					ls->acc_len--;
+					break;
+				}
+			ls->acc_tail = NULL;
+			for (pp = &ls->acc_head; *pp != NULL; pp = &(*pp)->tcb->t_qnext)
+				ls->acc_tail = *pp;
+		}
+		tp->t_listener = NULL;
+		tp->t_flags |= US_TF_DETACHED;
+		us_tcp_drop(st, tp, 0);
+		return;
+	}
+	if (so->flags & US_SO_LISTEN)
+		close_listener(st, so);
+	tp->t_flags |= US_TF_DETACHED;
+	switch (tp->state) {
+	case US_TCPS_CLOSED:
+	case US_TCPS_LISTEN:
+	case US_TCPS_SYN_SENT:
+		us_tcp_drop(st, tp, 0);
+		return;
+	default:
+		break;
+	}
+	/*
+	 * Unread data, or SO_LINGER with zero time: abort with a reset (as
+	 * Linux, RFC 2525 2.17), so the peer knows data was lost.
+	 */
+	if (tp->rcv_cc > 0 || so->linger == 0) {
+		if (tp->state >= US_TCPS_SYN_RECEIVED && tp->state < US_TCPS_TIME_WAIT)
+			us_tcp_respond(st, tp, so->laddr, so->lport, so->faddr, so->fport,
+				       tp->snd_nxt, 0, US_TH_RST);
+		us_tcp_drop(st, tp, 0);
+		return;
+	}
+	send_fin(st, tp);
+	if (tp->state == US_TCPS_FIN_WAIT_2)
+		us_tcp_timer_set(st, tp, US_TCPT_2MSL, st->now + 60ull * 1000000000ull);
+}
+
+uint32_t
+us_tcp_readable(const struct us_sock *so)
+{
+	const struct us_tcb *tp = so->tcb;
+
+	if (so->flags & US_SO_LISTEN)
+		return so->acc_len;
+	return tp != NULL ? tp->rcv_cc : 0;
+}
+
+uint32_t
+us_tcp_writable(const struct us_sock *so)
+{
+	const struct us_tcb *tp = so->tcb;
+
+	if (tp == NULL || (tp->state != US_TCPS_ESTABLISHED && tp->state != US_TCPS_CLOSE_WAIT) ||
+	    (tp->t_flags & US_TF_NEEDFIN))
+		return 0;
+	return so->sndbuf > tp->snd_cc ? so->sndbuf - tp->snd_cc : 0;
+}
