@@ -236,10 +236,9 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (usock_init(NULL) < 0) {
-		fprintf(stderr, "usock-testsrv: the stack did not start (%s)\n", strerror(errno));
+	/* On failure the stack has printed the one line that names the setting. */
+	if (usock_init(NULL) < 0)
 		return 1;
-	}
 	udp7 = server(USOCK_SOCK_DGRAM, 7);
 	tcp7 = server(USOCK_SOCK_STREAM, 7);
 	tcp9 = server(USOCK_SOCK_STREAM, 9);

@@ -9,7 +9,7 @@
 #include "usock_build_config.h"
 
 struct us_drv *us_afpacket_open(const char *iface, struct us_pool *pool, int promisc,
-				char *errbuf, size_t errlen);
+				int ring_v3, char *errbuf, size_t errlen);
 #if US_HAVE_PCAP
 struct us_drv *us_pcap_open(const char *iface, struct us_pool *pool, int promisc,
 			    char *errbuf, size_t errlen);
@@ -25,7 +25,9 @@ us_drv_open(const char *name, const char *iface, const char *dpdk_args, int prom
 {
 	(void)dpdk_args;
 	if (strcmp(name, "afpacket") == 0)
-		return us_afpacket_open(iface, pool, promisc, errbuf, errlen);
+		return us_afpacket_open(iface, pool, promisc, 0, errbuf, errlen);
+	if (strcmp(name, "afpacket-v3") == 0)
+		return us_afpacket_open(iface, pool, promisc, 1, errbuf, errlen);
 	if (strcmp(name, "pcap") == 0) {
 #if US_HAVE_PCAP
 		return us_pcap_open(iface, pool, promisc, errbuf, errlen);
@@ -44,6 +46,7 @@ us_drv_open(const char *name, const char *iface, const char *dpdk_args, int prom
 		return NULL;
 #endif
 	}
-	snprintf(errbuf, errlen, "unknown driver \"%s\"; use afpacket, pcap or dpdk", name);
+	snprintf(errbuf, errlen, "unknown driver \"%s\"; use afpacket, afpacket-v3, pcap or dpdk",
+		 name);
 	return NULL;
 }

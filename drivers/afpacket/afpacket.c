@@ -1,11 +1,16 @@
 /*
  * afpacket.c - the default driver: an AF_PACKET socket on a Linux interface,
- * beside the kernel's own stack.  Receive is a TPACKET_V3 memory-mapped
- * ring whose frames reach the stack in place (a block goes back to the
- * kernel when the last frame in it is freed); transmit is one sendmmsg per
- * burst with PACKET_QDISC_BYPASS.  Frames the kernel left with a partial
- * checksum are marked so the stack does not reject them, and super-frames
- * above the MTU (GRO/GSO) are counted and dropped.
+ * beside the kernel's own stack.  Receive is a memory-mapped ring whose
+ * frames reach the stack in place: TPACKET_V2 by default (the kernel wakes
+ * us per frame, so latency is the link's), or TPACKET_V3 with
+ * USOCK_DRIVER=afpacket-v3 (frames batched in blocks that the kernel hands
+ * over when full or when its block timer fires: fewer wake-ups under load,
+ * but a frame on a quiet link waits for the timer, which stalls TCP's ACK
+ * clock).  A frame (V2) or block (V3) goes back to the kernel when the
+ * stack frees what points into it.  Transmit is one sendmmsg per burst with
+ * PACKET_QDISC_BYPASS.  Frames the kernel left with a partial checksum are
+ * marked so the stack does not reject them, and super-frames above the MTU
+ * (GRO/GSO) are counted and dropped.
  */
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -34,6 +39,7 @@
 #define FRAME_SIZE	2048
 #define BLOCK_TOV_MS	1		/* the kernel hands over a partly filled block after this */
 #define HDR_POOL	8192		/* frames that can be held in place at once */
+#define V2_FRAMES	2048		/* TPACKET_V2 ring: 4 MiB of 2 KiB frames */
 #define TX_BURST	64
 
 struct afp {
@@ -50,7 +56,29 @@ struct afp {
 	uint32_t held;		/* blocks read through but still referenced */
 	struct us_pool *hdrs;	/* headers for frames held in place */
 	uint64_t next_stats;	/* when to read the kernel's drop count again */
+	int v2;			/* TPACKET_V2 ring (else V3) */
+	uint32_t frame_size;	/* V2: bytes per frame */
+	uint32_t nframes;	/* V2: frames in the ring */
+	uint32_t fcur;		/* V2: next frame to read */
+	uint32_t fheld;		/* V2: frames held by the stack */
 };
+
+static struct tpacket2_hdr *
+frame(struct afp *a, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(a->ring + (size_t)i * a->frame_size);
+}
+
+/* V2 free callback: the frame goes back to the kernel. */
+static void
+frame2_free(struct us_pkt *pkt, void *arg)
+{
+	struct afp *a = arg;
+	uint32_t i = (uint32_t)((pkt->buf - a->ring) / a->frame_size);
+
+	a->fheld--;
+	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
 
 static struct tpacket_block_desc *
 block(struct afp *a, uint32_t i)
@@ -202,6 +230,65 @@ afp_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 }
 
 static uint16_t
+afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
+{
+	struct afp *a = (struct afp *)d;
+	uint16_t k = 0;
+
+	read_kernel_drops(a, now);
+	while (k < n) {
+		struct tpacket2_hdr *h = frame(a, a->fcur);
+		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		uint8_t *data = (uint8_t *)h + h->tp_mac;
+		struct us_pkt *p = NULL;
+
+		if (!(status & TP_STATUS_USER))
+			break;
+		a->fcur = (a->fcur + 1) % a->nframes;
+		if (h->tp_snaplen > d->mtu + 18 || h->tp_snaplen != h->tp_len) {
+			d->stats->rx_toobig++;
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+			continue;
+		}
+		/* In place, unless a quarter of the ring is already held (then copy). */
+		if (a->fheld < a->nframes / 4)
+			p = us_pkt_alloc(a->hdrs);
+		if (p != NULL) {
+			p->buf = data;
+			p->off = 0;
+			p->len = h->tp_snaplen;
+			p->cap = h->tp_snaplen;
+			p->free_cb = frame2_free;
+			p->free_arg = a;
+			a->fheld++;
+		} else {
+			p = us_pkt_alloc(d->pool);
+			if (p != NULL && us_pkt_tailroom(p) >= h->tp_snaplen) {
+				memcpy(us_pkt_append(p, h->tp_snaplen), data, h->tp_snaplen);
+				d->stats->rx_copied++;
+			} else {
+				if (p != NULL)
+					us_pkt_free(p);
+				p = NULL;
+				d->stats->rx_nobuf++;
+			}
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+			if (p == NULL)
+				continue;
+		}
+		if (status & TP_STATUS_CSUMNOTREADY) {
+			d->stats->rx_csum_partial++;
+			p->flags |= US_PKT_CSUM_OK;
+		}
+		p->time = now;
+		d->stats->rx_pkts++;
+		d->stats->rx_bytes += p->len;
+		pkts[k++] = p;
+	}
+	return k;
+}
+
+static uint16_t
 afp_tx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 {
 	struct afp *a = (struct afp *)d;
@@ -253,17 +340,25 @@ afp_deadline(const struct us_drv *d)
 }
 
 static const struct us_drv_ops afp_ops = {
-	.name = "afpacket",
+	.name = "afpacket-v3",
 	.close = afp_close,
 	.rx_burst = afp_rx,
 	.tx_burst = afp_tx,
 	.next_deadline = afp_deadline,
 };
 
+static const struct us_drv_ops afp2_ops = {
+	.name = "afpacket",
+	.close = afp_close,
+	.rx_burst = afp_rx2,
+	.tx_burst = afp_tx,
+	.next_deadline = afp_deadline,
+};
+
 /* Opens an AF_PACKET ring on iface.  Returns NULL with the reason in errbuf. */
 struct us_drv *
-us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, char *errbuf,
-		 size_t errlen)
+us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int ring_v3,
+		 char *errbuf, size_t errlen)
 {
 	struct afp *a;
 	struct ifreq ifr;
@@ -303,22 +398,37 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, char *err
 			 a->drv.mtu, FRAME_SIZE * 4);
 		goto fail;
 	}
-	v = TPACKET_V3;
+	a->v2 = !ring_v3;
+	v = a->v2 ? TPACKET_V2 : TPACKET_V3;
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
-		snprintf(errbuf, errlen, "TPACKET_V3 not supported: %s", strerror(errno));
+		snprintf(errbuf, errlen, "TPACKET_V%d not supported: %s", a->v2 ? 2 : 3,
+			 strerror(errno));
 		goto fail;
 	}
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = BLOCK_SIZE;
-	req.tp_block_nr = BLOCK_NR;
-	req.tp_frame_size = FRAME_SIZE;
-	req.tp_frame_nr = BLOCK_SIZE / FRAME_SIZE * BLOCK_NR;
-	req.tp_retire_blk_tov = BLOCK_TOV_MS;
+	if (a->v2) {
+		/* A frame holds the header, the address and the largest frame the link passes. */
+		a->frame_size = FRAME_SIZE;
+		while (a->frame_size < a->drv.mtu + 18 + 128)
+			a->frame_size *= 2;
+		a->nframes = V2_FRAMES;
+		req.tp_frame_size = a->frame_size;
+		req.tp_frame_nr = a->nframes;
+		req.tp_block_nr = a->nframes / (BLOCK_SIZE / a->frame_size);
+		a->drv.ops = &afp2_ops;
+		a->ring_len = (size_t)a->frame_size * a->nframes;
+	} else {
+		req.tp_block_nr = BLOCK_NR;
+		req.tp_frame_size = FRAME_SIZE;
+		req.tp_frame_nr = BLOCK_SIZE / FRAME_SIZE * BLOCK_NR;
+		req.tp_retire_blk_tov = BLOCK_TOV_MS;
+		a->ring_len = (size_t)BLOCK_SIZE * BLOCK_NR;
+	}
 	if (setsockopt(a->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
 		snprintf(errbuf, errlen, "cannot set up the receive ring: %s", strerror(errno));
 		goto fail;
 	}
-	a->ring_len = (size_t)BLOCK_SIZE * BLOCK_NR;
 	a->ring = mmap(NULL, a->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED,
 		       a->fd, 0);
 	if (a->ring == MAP_FAILED)

@@ -11,6 +11,11 @@
 #include "usock_build_config.h"
 #include "config.h"
 
+#define POOL_MIN	64		/* USOCK_POOL */
+#define POOL_MAX	(1u << 22)
+#define SOCKETS_MIN	1		/* USOCK_SOCKETS */
+#define SOCKETS_MAX	(1u << 22)
+
 int
 us_parse_ip4(const char *s, uint32_t *out)
 {
@@ -86,6 +91,19 @@ parse_uint(const char *v, const char *name, uint32_t lo, uint32_t hi, uint32_t *
 	return 0;
 }
 
+/* A number from struct usock_config (0: unset) checked against its variable's range. */
+static int
+check_field(uint32_t x, const char *field, const char *name, uint32_t lo, uint32_t hi, char *err,
+	    size_t errlen)
+{
+	if (x == 0 || (x >= lo && x <= hi))
+		return 0;
+	snprintf(err, errlen, "usock: struct usock_config %s=%u (%s) is not a number from %u "
+		 "to %u; use e.g. %u, or 0 for the default", field, x, name, lo, hi,
+		 lo > 4096 ? lo : (hi < 4096 ? hi : 4096));
+	return -EINVAL;
+}
+
 static int
 parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 {
@@ -121,6 +139,24 @@ parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is not a unicast address; use one "
 			 "such as 198.18.0.2/24", v);
 		return -EINVAL;
+	}
+	/*
+	 * RFC 1122 3.2.1.3: host bits all ones are the subnet's broadcast and
+	 * all zeros its network; neither is a host (the stack would take its
+	 * own address for broadcast).  /31 (RFC 3021) and /32 have neither.
+	 */
+	if (plen <= 30) {
+		uint32_t hostmask = 0xffffffffu >> plen, host = c->ip4 & hostmask;
+		uint32_t ex = (c->ip4 & ~hostmask) | 2;
+
+		if (host == 0 || host == hostmask) {
+			snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is the %s address of its "
+				 "subnet, not a unicast host address; use one such as "
+				 "%u.%u.%u.%u/%ld", v,
+				 host == 0 ? "network" : "broadcast", ex >> 24, (ex >> 16) & 0xff,
+				 (ex >> 8) & 0xff, ex & 0xff, plen);
+			return -EINVAL;
+		}
 	}
 	return 0;
 bad:
@@ -227,19 +263,26 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 		c->have_fault = 1;
 	}
 
+	/* The struct's numbers obey the same ranges as their variables. */
+	if ((rc = check_field(uc->pool_size, "pool_size", "USOCK_POOL", POOL_MIN, POOL_MAX, err,
+			      errlen)) != 0 ||
+	    (rc = check_field(uc->max_sockets, "max_sockets", "USOCK_SOCKETS", SOCKETS_MIN,
+			      SOCKETS_MAX, err, errlen)) != 0)
+		return rc;
 	c->pool_size = uc->pool_size;
 	if (c->pool_size == 0) {
 		c->pool_size = US_POOL_SIZE;
 		if ((v = getenv("USOCK_POOL")) != NULL && *v != '\0' &&
-		    (rc = parse_uint(v, "USOCK_POOL", 64, 1u << 22, &c->pool_size, err, errlen)) != 0)
+		    (rc = parse_uint(v, "USOCK_POOL", POOL_MIN, POOL_MAX, &c->pool_size, err,
+				     errlen)) != 0)
 			return rc;
 	}
 	c->max_sockets = uc->max_sockets;
 	if (c->max_sockets == 0) {
 		c->max_sockets = US_SOCKET_MAX;
 		if ((v = getenv("USOCK_SOCKETS")) != NULL && *v != '\0' &&
-		    (rc = parse_uint(v, "USOCK_SOCKETS", 1, 1u << 22, &c->max_sockets, err,
-				     errlen)) != 0)
+		    (rc = parse_uint(v, "USOCK_SOCKETS", SOCKETS_MIN, SOCKETS_MAX, &c->max_sockets,
+				     err, errlen)) != 0)
 			return rc;
 	}
 	c->busy_poll = uc->busy_poll;

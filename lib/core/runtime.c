@@ -235,7 +235,9 @@ us_rt_start_locked(const struct usock_config *cfg)
 	export_stats(us_rt.st);
 	us_stack_announce(us_rt.st);
 	us_rt.stop = 0;
-	if (pthread_create(&us_rt.thr, NULL, service, NULL) != 0) {
+	if ((rc = pthread_create(&us_rt.thr, NULL, service, NULL)) != 0) {
+		fprintf(stderr, "usock: cannot start the service thread: %s; raise the thread "
+			"limit (ulimit -u)\n", strerror(rc));
 		us_rt_stop_locked();
 		return -EAGAIN;
 	}

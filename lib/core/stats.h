@@ -43,6 +43,7 @@
 	X(rx_badlen, "dropped: bad total length")                                         \
 	X(rx_badsum, "dropped: bad header checksum")                                      \
 	X(rx_badopt, "dropped: malformed options")                                        \
+	X(rx_badflags, "dropped: reserved flag set")                                      \
 	X(rx_badsrc, "dropped: broadcast or multicast source")                            \
 	X(rx_notours, "dropped: not addressed to us")                                     \
 	X(rx_unkproto, "dropped: unknown protocol")                                       \
@@ -176,7 +177,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 2
+#define US_STATS_VERSION 3
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

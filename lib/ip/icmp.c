@@ -24,8 +24,14 @@ rate_ok(struct us_stack *st)
 	uint64_t add = (st->now - ic->tokens_at) * ICMP_RATE_PER_S / 1000000000ull;
 
 	if (add > 0) {
-		ic->tokens = add + ic->tokens > ICMP_BURST ? ICMP_BURST : ic->tokens + (uint32_t)add;
-		ic->tokens_at = st->now;
+		if (add + ic->tokens >= ICMP_BURST) {
+			ic->tokens = ICMP_BURST;
+			ic->tokens_at = st->now;
+		} else {
+			/* Advance by the tokens' worth of time only: keep the part of a token earned. */
+			ic->tokens += (uint32_t)add;
+			ic->tokens_at += add * 1000000000ull / ICMP_RATE_PER_S;
+		}
 	}
 	if (ic->tokens == 0)
 		return 0;

@@ -108,7 +108,7 @@ us_ip4_input(struct us_stack *st, struct us_pkt *pkt)
 	}
 	if ((frag & US_IP4_RF) != 0) {
 		/* RFC 791: the reserved flag must be zero. */
-		is->rx_badlen++;
+		is->rx_badflags++;
 		goto drop;
 	}
 	/* Drop the link's padding, then the header: data starts at the payload. */

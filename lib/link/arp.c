@@ -239,11 +239,13 @@ us_arp_input(struct us_stack *st, struct us_pkt *pkt)
 		goto drop;
 	}
 	/*
-	 * RFC 826 "packet reception": update the sender if we know it;
-	 * add it only when the message is for us (we will talk back).
+	 * RFC 826 "packet reception": update the sender if we know it; add
+	 * it only for a request to us (we are about to talk back).  A reply
+	 * we did not ask for adds nothing: an entry being resolved is found
+	 * and updated, anything else would let any host plant an entry.
 	 */
 	if (spa != 0)
-		learn(st, spa, a + US_ARP_SHA, tpa == st->ip4);
+		learn(st, spa, a + US_ARP_SHA, op == US_ARP_REQUEST && tpa == st->ip4);
 	if (op == US_ARP_REPLY) {
 		as->rx_reply++;
 		goto drop;

@@ -80,6 +80,10 @@ us_pkt_alloc(struct us_pool *pool)
 	if (pool->bufsize != 0) {
 		p->buf = pool->mem + (size_t)(p - pool->hdrs) * pool->bufsize;
 		p->cap = pool->bufsize;
+	} else {
+		/* Header only: the last user's buffer (a ring slot) is no longer ours. */
+		p->buf = NULL;
+		p->cap = 0;
 	}
 	return p;
 }

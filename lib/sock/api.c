@@ -73,7 +73,8 @@ deadline_of(const struct us_sock *s, int flags)
 {
 	if ((flags & MSG_DONTWAIT) || s->timeout == 0)
 		return 0;
-	if (s->timeout < 0)
+	/* Past about 31 years (or infinity) is forever: the conversion below would overflow. */
+	if (s->timeout < 0 || s->timeout >= 1e9)
 		return UINT64_MAX;
 	return us_clock_ns() + (uint64_t)(s->timeout * 1e9);
 }

@@ -89,8 +89,11 @@ get_int(const void *v, socklen_t len, int *out)
 {
 	if (v == NULL)
 		return -EINVAL;
-	/* An int, or a one-byte buffer (the seed lets value be bytes). */
-	if (len == sizeof(int))
+	/*
+	 * An int, or a one-byte buffer (the seed lets value be bytes).  A longer
+	 * value is read for its first int, as Linux does (e.g. a long).
+	 */
+	if (len >= sizeof(int))
 		memcpy(out, v, sizeof(int));
 	else if (len == 1)
 		*out = *(const unsigned char *)v;
@@ -189,8 +192,13 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 			rc = -EINVAL;
 			break;
 		}
-		/* As Linux: the value is doubled for bookkeeping, with a floor. */
-		v = v > (1 << 29) ? (1 << 30) : (v < 1152 ? 2304 : v * 2);
+		/*
+		 * As Linux: the value is doubled for bookkeeping, with a floor of
+		 * SOCK_MIN_SNDBUF (4608) or SOCK_MIN_RCVBUF (2304).
+		 */
+		v = v > (1 << 29) ? (1 << 30) : v * 2;
+		if (v < (o == OPT_SNDBUF ? 4608 : 2304))
+			v = o == OPT_SNDBUF ? 4608 : 2304;
 		if (o == OPT_SNDBUF)
 			s->sndbuf = (uint32_t)v;
 		else

@@ -245,7 +245,7 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 			adv_room = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 			if (space > adv_room && (space - adv_room >= 2u * tp->t_maxseg ||
 						 space - adv_room >= tp->so->rcvbuf / 2) &&
-			    tp->state < US_TCPS_CLOSE_WAIT + 1 && !(tp->t_flags & US_TF_RCVD_FIN))
+			    !(tp->t_flags & US_TF_RCVD_FIN))
 				tp->t_flags |= US_TF_ACKNOW;
 			if (tp->t_flags & US_TF_ACKNOW) {
 				rc = send_segment(st, tp, tp->snd_max, 0, US_TH_ACK);
