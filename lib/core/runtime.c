@@ -23,6 +23,9 @@
 #include "config.h"
 #include "runtime.h"
 
+/* How long exit waits for connections the application left open to finish. */
+#define US_EXIT_LINGER_NS (2ull * 1000000000ull)
+
 struct us_runtime us_rt = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.wake_fd = -1,
@@ -98,12 +101,15 @@ service(void *arg)
 		struct timespec ts, *tsp = NULL;
 		unsigned got;
 
-		got = us_stack_poll(st, now, 256);
-		if (st->cfg.busy_poll || got >= 256) {
-			/* Busy polling, or more frames waiting: go round without sleeping. */
+		got = us_stack_poll(st, now, 64);
+		if (st->cfg.busy_poll || got > 0) {
+			/*
+			 * Traffic is flowing (or busy polling was asked for): go round
+			 * without sleeping, but let application threads take the lock
+			 * between bursts so they can drain what arrived.
+			 */
 			pthread_mutex_unlock(&us_rt.mu);
-			if (!st->cfg.busy_poll)
-				sched_yield();
+			sched_yield();
 			pthread_mutex_lock(&us_rt.mu);
 			continue;
 		}
@@ -262,6 +268,29 @@ us_rt_stop_locked(void)
 
 	if (us_rt.st == NULL)
 		return;
+	if (us_rt.thr_running) {
+		/*
+		 * Close what the application left open the way usock_close does
+		 * (queued data, then FIN), and give those connections a bounded
+		 * time to finish while the service thread still runs.
+		 */
+		uint64_t deadline = us_clock_ns() + US_EXIT_LINGER_NS;
+
+		for (i = 0; i < us_rt.nfd; i++) {
+			struct us_sock *s = us_rt.fdtab[i];
+
+			if (s == NULL)
+				continue;
+			us_rt.fdtab[i] = NULL;
+			s->fd = -1;
+			us_sock_close(us_rt.st, s);
+			close((int)i);
+		}
+		us_stack_flush(us_rt.st);
+		wake_service();
+		while (us_tcp_active(us_rt.st) > 0 && us_rt_wait(deadline) == 0)
+			;
+	}
 	if (us_rt.thr_running) {
 		us_rt.stop = 1;
 		wake_service();

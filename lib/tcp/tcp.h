@@ -240,6 +240,8 @@ void us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp);
 struct us_tcb *us_tcp_lookup(struct us_stack *st, uint32_t laddr, uint16_t lport,
 			     uint32_t faddr, uint16_t fport);
 struct us_sock *us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
+/* Connections still exchanging segments (not TIME_WAIT or CLOSED). */
+uint32_t us_tcp_active(const struct us_stack *st);
 uint32_t us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 		    uint16_t fport);
 /* Arms (when > 0) or stops (0) a timer and keeps the heap in order. */

@@ -786,6 +786,25 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 		}
 	}
 
+	/*
+	 * SYN-RECEIVED and the peer's SYN again, at IRS.  With an ACK it is the
+	 * SYN-ACK of a simultaneous open (RFC 9293 figure 8, line 6): the SYN is
+	 * old and only the ACK is new, so trim the SYN as BSD does (the strict
+	 * check below would refuse the segment and stall the open for an RTO).
+	 * Without an ACK, our SYN-ACK was lost: send it again now, as Linux does.
+	 */
+	if (tp->state == US_TCPS_SYN_RECEIVED && (flags & US_TH_SYN) && seg->seq == tp->irs) {
+		if (!(flags & US_TH_ACK)) {
+			tp->snd_nxt = tp->iss;
+			us_tcp_output(st, tp);
+			goto drop;
+		}
+		flags &= ~US_TH_SYN;
+		seg->seq++;
+		/* Its window is unscaled (RFC 7323 2.2): put it in the unit the code below scales. */
+		seg->wnd >>= tp->snd_wscale;
+	}
+
 	/* First: the sequence number (RFC 9293 3.10.7.4, the four acceptability cases). */
 	rwnd = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	seglen = seg->len + ((flags & US_TH_SYN) ? 1 : 0) + ((flags & US_TH_FIN) ? 1 : 0);
@@ -814,6 +833,13 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 				st->stats->tcp.rx_dupdata++;
 			else
 				st->stats->tcp.rx_oowin++;
+			/*
+			 * RFC 9293 3.10.7.4 eighth, TIME-WAIT: what arrives is the peer's FIN
+			 * again (our ACK was lost).  It is old, so it fails the check above,
+			 * but it must still restart the 2 MSL wait, as BSD and Linux do.
+			 */
+			if (tp->state == US_TCPS_TIME_WAIT && (flags & US_TH_FIN))
+				us_tcp_timer_set(st, tp, US_TCPT_2MSL, st->now + TCP_2MSL_NS);
 			tp->t_flags |= US_TF_ACKNOW;
 			us_tcp_output(st, tp);
 			goto drop;

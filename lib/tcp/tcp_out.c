@@ -241,6 +241,16 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 		if (len == 0 && !fin) {
 			uint32_t space = us_tcp_rcv_space(tp), adv_room;
 
+			/*
+			 * Only the window the header can carry counts: without window
+			 * scaling a 256 KiB buffer still advertises 65535, and comparing
+			 * the whole buffer would make every call send a "window update"
+			 * (an ACK for every ACK, and ping-pong between two such stacks).
+			 * Likewise only whole units of the scale (RFC 7323 2.3).
+			 */
+			if (space > US_TCP_MAXWIN << tp->rcv_wscale)
+				space = US_TCP_MAXWIN << tp->rcv_wscale;
+			space &= ~((1u << tp->rcv_wscale) - 1);
 			/* A window update worth sending: two segments, or half the buffer. */
 			adv_room = SEQ_GT(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 			if (space > adv_room && (space - adv_room >= 2u * tp->t_maxseg ||

@@ -418,6 +418,20 @@ us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport)
 }
 
 uint32_t
+us_tcp_active(const struct us_stack *st)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < st->tcp.nhash; i++) {
+		const struct us_tcb *tp;
+
+		for (tp = st->tcp.hash[i]; tp != NULL; tp = tp->t_hnext)
+			n += tp->state != US_TCPS_TIME_WAIT && tp->state != US_TCPS_CLOSED;
+	}
+	return n;
+}
+
+uint32_t
 us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
 {
 	uint64_t w[2];
