@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tests/lab/run.sh BUILD_DIR - runs every tests/lab/test_*.sh against the
+# programs in BUILD_DIR (each test makes its own namespaces, so it needs
+# root), one after the other, each under a time limit.  Prints each test's
+# result (and the log of a failed one), then "N passed, N failed"; exits
+# non-zero if any failed.  Nothing is skipped: without root, or without the
+# build, every test counts as failed.
+set -u -o pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+limit=${LAB_TEST_TIMEOUT:-120}  # seconds one test may take
+
+tests=()
+for t in "$here"/test_*.sh; do
+  [ -e "$t" ] && tests+=("$t")
+done
+pass=0
+fail=0
+
+fail_all() {
+  echo "lab: $1" >&2
+  for t in "${tests[@]}"; do
+    echo "FAIL $(basename "$t" .sh) (not run: $1)"
+  done
+  echo "0 passed, ${#tests[@]} failed"
+  exit 1
+}
+
+if [ "${#tests[@]}" -eq 0 ]; then
+  echo "lab: no tests in $here" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+[ $# -eq 1 ] || fail_all "usage: bash tests/lab/run.sh BUILD_DIR"
+[ "$(id -u)" -eq 0 ] || fail_all "the lab tests need root (network namespaces, AF_PACKET); run as root"
+build=$(cd "$1" 2>/dev/null && pwd) || fail_all "no build directory $1"
+for p in apps/usock-testsrv apps/usock-stat tests/lab/lab-udp-client; do
+  [ -x "$build/$p" ] || fail_all "$build/$p is not built (ninja -C $1)"
+done
+for tool in ip ethtool ping nc socat tcpdump timeout setsid ss /usr/bin/python3; do
+  command -v "$tool" >/dev/null || fail_all "$tool is not installed (bash tests/deps.sh)"
+done
+
+logdir=$(mktemp -d /tmp/usock-lab-logs.XXXXXX)
+start=$(date +%s)
+for t in "${tests[@]}"; do
+  name=$(basename "$t" .sh)
+  t0=$(date +%s)
+  timeout -k 10 "$limit" bash "$t" "$build" >"$logdir/$name.log" 2>&1
+  rc=$?
+  secs=$(($(date +%s) - t0))
+  checks=$(grep -Ec '^(ok|FAIL) - ' "$logdir/$name.log")
+  if [ "$rc" -eq 0 ]; then
+    pass=$((pass + 1))
+    echo "PASS $name ($checks checks, ${secs} s)"
+  else
+    fail=$((fail + 1))
+    why="exit $rc"
+    [ "$rc" -eq 124 ] && why="timed out after $limit s"
+    echo "FAIL $name ($why, ${secs} s); its log:"
+    sed 's/^/    /' "$logdir/$name.log"
+  fi
+done
+rm -rf "$logdir"
+echo "lab took $(($(date +%s) - start)) s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# test_pcap_driver: USOCK_DRIVER=pcap (libpcap live capture and inject).
+# In a build with the pcap driver, usock on it answers pings (fragmented
+# ones too) and echoes UDP, and usock-stat names the driver.  In a build
+# without it, asking for it stops testsrv with the one line that says so.
+. "$(dirname "$0")/lib.sh"
+lab_init "${1:-}"
+lab_make
+conf=$BUILD/usock_build_config.h
+[ -r "$conf" ] || die "$conf exists"
+
+if grep -Eq '^#define US_HAVE_PCAP 1$' "$conf"; then
+  echo "# this build has the pcap driver"
+  srv_start USOCK_DRIVER=pcap
+  check_grep "usock-stat names the pcap driver" "^usock pid $SRV_PID on $LAB_UIF \(pcap\)" \
+    "$("$STAT" -p "$SRV_PID")"
+  ping_ok "ping over pcap" 3
+  ping_ok "8000-byte ping over pcap (fragmented both ways)" 2 -s 8000
+  ping_ok "65507-byte ping over pcap" 1 -s 65507
+  msg="over libpcap, run $$"
+  out=$(printf '%s\n' "$msg" | kx timeout 10 nc -u -w1 "$LAB_UIP" 7)
+  check_eq "nc -u: UDP echo over pcap" "$out" "$msg"
+  head -c 8000 /dev/urandom >"$LAB_TMP/big.in"
+  kx timeout 10 socat -t1 -b 65536 - "UDP:$LAB_UIP:7" <"$LAB_TMP/big.in" >"$LAB_TMP/big.out"
+  check "socat: an 8000-byte datagram echoes byte for byte over pcap" \
+    cmp "$LAB_TMP/big.in" "$LAB_TMP/big.out"
+  check_eq "Icmp tx_echoreply" "$(ctr_or_fail Icmp tx_echoreply)" 6
+  check_eq "Udp tx" "$(ctr_or_fail Udp tx)" 2
+  check_eq "Driver tx_err" "$(ctr_or_fail Driver tx_err)" 0
+  check_eq "Driver rx_nobuf" "$(ctr_or_fail Driver rx_nobuf)" 0
+  srv_stop
+elif grep -Eq '^#define US_HAVE_PCAP 0$' "$conf"; then
+  echo "# this build has no pcap driver"
+  ip netns exec "$LAB_U" env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" \
+    USOCK_DRIVER=pcap timeout 10 "$TESTSRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
+    pass "USOCK_DRIVER=pcap: testsrv exits $rc"
+  else
+    fail "USOCK_DRIVER=pcap: testsrv exits non-zero by itself" "exit status $rc"
+  fi
+  check_eq "USOCK_DRIVER=pcap: one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
+  check_grep "USOCK_DRIVER=pcap: the line says this build has no pcap driver" \
+    '^usock: USOCK_DRIVER=pcap .*this build has no pcap driver' "$(cat "$LAB_TMP/err")"
+else
+  die "$conf says whether the build has pcap (US_HAVE_PCAP)"
+fi
+
+lab_finish
