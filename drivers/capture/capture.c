@@ -2,7 +2,10 @@
  * capture.c - a driver that wraps any driver and writes every frame it
  * receives and sends to a pcap file (USOCK_PCAP), readable by tcpdump -r
  * and Wireshark.  Frames are written whole: headers prepended in headroom
- * are already in place when tx_burst sees them.
+ * are already in place when tx_burst sees them.  The file records what the
+ * stack sent and received: it wraps the fault wrapper, so frames that
+ * wrapper then drops appear in it, and a frame the link refuses appears too
+ * (counted as tx_err).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -15,6 +15,8 @@
 
 #include "../driver.h"
 
+#define PCAP_FRAME_MAX 9216	/* largest frame sent */
+
 struct pcapdrv {
 	struct us_drv drv;	/* first: what the stack sees */
 	pcap_t *pc;		/* the live capture */
@@ -78,7 +80,7 @@ static uint16_t
 pcapdrv_tx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 {
 	struct pcapdrv *pd = (struct pcapdrv *)d;
-	uint8_t flat[9216];
+	uint8_t flat[PCAP_FRAME_MAX];
 	uint16_t i;
 
 	(void)now;
@@ -153,6 +155,12 @@ us_pcap_open(const char *iface, struct us_pool *pool, int promisc, char *errbuf,
 		if (ioctl(s, SIOCGIFMTU, &ifr) == 0)
 			pd->drv.mtu = (uint32_t)ifr.ifr_mtu;
 		close(s);
+	}
+	if (pd->drv.mtu + 18 > PCAP_FRAME_MAX) {
+		/* Frames are flattened into a fixed buffer before pcap_inject. */
+		snprintf(errbuf, errlen, "interface MTU %u is above the %u this driver supports",
+			 pd->drv.mtu, PCAP_FRAME_MAX - 18);
+		goto fail;
 	}
 	return &pd->drv;
 fail:
