@@ -16,7 +16,7 @@ struct us_iov {
 };
 
 #define US_IP4_DEFTTL	64
-#define US_IP4_MAXIOV	80	/* pieces in one us_ip4_send (a reassembled 64 KiB chain fits) */
+#define US_IP4_MAXIOV	132	/* pieces in one us_ip4_send: a reassembled chain of the most fragments reassembly takes, and a header */
 
 int us_ip4_init(struct us_stack *st, uint32_t nreass);
 void us_ip4_fini(struct us_stack *st);

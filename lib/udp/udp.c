@@ -146,8 +146,8 @@ us_udp_input(struct us_stack *st, struct us_pkt *pkt)
 		for (s = *bucket(st, dport); s != NULL; s = s->hnext) {
 			struct us_pkt *c;
 
-			if (s->lport != dport || (s->laddr != 0 && s->laddr != pkt->ip_dst &&
-						  s->laddr != st->ip4))
+			/* As Linux and BSD: a broadcast goes to wildcard (or broadcast) bound sockets. */
+			if (s->lport != dport || (s->laddr != 0 && s->laddr != pkt->ip_dst))
 				continue;
 			if ((s->flags & US_SO_CONNECTED) &&
 			    (s->faddr != pkt->ip_src || s->fport != sport))
