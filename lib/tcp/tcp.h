@@ -276,6 +276,16 @@ void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
 void us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
 		     uint16_t fport, uint32_t seq, uint16_t mtu);
 
+/* tcp_syncookie.c (RFC 4987 3.6) */
+/* The ISN for a SYN-ACK that keeps no state. */
+uint32_t us_tcp_cookie_make(const struct us_stack *st, uint32_t laddr, uint16_t lport,
+			    uint32_t faddr, uint16_t fport, uint32_t isn, uint16_t mss, int wscale,
+			    int sack, int ts);
+/* Checks the cookie an ACK returns (ACK - 1); fills mss/wscale/sack_ok/has_ts.  0 or -1. */
+int us_tcp_cookie_check(const struct us_stack *st, uint32_t laddr, uint16_t lport,
+			uint32_t faddr, uint16_t fport, uint32_t isn, uint32_t cookie,
+			struct us_tcp_seg *opts);
+
 /* tcp_timer.c */
 void us_tcp_timers(struct us_stack *st, uint64_t now);
 

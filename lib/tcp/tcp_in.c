@@ -172,10 +172,11 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	so->ttl = ls->ttl;
 	so->tos = ls->tos;
 	so->linger = ls->linger;
-	if (us_tcp_attach(st, so) != 0) {
-		us_sock_close(st, so);
-		return;
-	}
+	/*
+	 * us_sock_create has attached the tcb, with its reference on the
+	 * socket; a second attach would orphan that tcb and keep the socket
+	 * alive forever.
+	 */
 	tp = so->tcb;
 	if (ls->tcb != NULL) {
 		tp->t_flags |= ls->tcb->t_flags & (US_TF_NODELAY | US_TF_KEEPALIVE);
@@ -193,6 +194,12 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->iss = us_tcp_iss(st, so->laddr, so->lport, so->faddr, so->fport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	/*
+	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits
+	 * half the sequence space away for half of all ISSs, and the stale-
+	 * recovery check then refuses every fast retransmit.
+	 */
+	tp->snd_recover = tp->iss;
 	tp->snd_wnd = seg->wnd;
 	tp->max_sndwnd = seg->wnd;
 	tp->snd_wl1 = seg->seq;
@@ -335,8 +342,16 @@ retransmit_hole(struct us_stack *st, struct us_tcb *tp)
 		for (i = 0; i < tp->t_nsack; i++)
 			if (SEQ_LEQ(tp->t_sack[i].start, seq) && SEQ_GT(tp->t_sack[i].end, seq))
 				seq = tp->t_sack[i].end;
-		if (!SEQ_LT(seq, tp->snd_max) || (tp->t_nsack > 0 &&
-						  SEQ_GEQ(seq, tp->t_sack[tp->t_nsack - 1].end)))
+		/*
+		 * Only below the highest SACKed byte is a hole known (NextSeg rules
+		 * 1.b and 3); snd_una itself, the segment the duplicate ACKs point
+		 * at, always qualifies.  With no SACK block at all there is no hole
+		 * above snd_una: retransmitting there would resend the whole flight,
+		 * one segment per duplicate ACK, after a spurious fast retransmit.
+		 */
+		if (!SEQ_LT(seq, tp->snd_max) ||
+		    (seq != tp->snd_una &&
+		     (tp->t_nsack == 0 || SEQ_GEQ(seq, tp->t_sack[tp->t_nsack - 1].end))))
 			return;
 		st->stats->tcp.sack_rexmt++;
 	}
@@ -376,20 +391,35 @@ enter_recovery(struct us_stack *st, struct us_tcb *tp)
 	tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
 }
 
-/* Processes an acceptable ACK; returns 1 when the connection was freed. */
+/*
+ * Processes an acceptable ACK; owin is the send window before this segment
+ * updated it.  Returns 1 when the connection was freed.
+ */
 static int
-ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
+ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, uint32_t owin)
 {
 	struct us_sock *so = tp->so;
-	uint32_t acked;
+	uint32_t acked, sacked0 = sacked_bytes(tp);
 
 	if (seg->nsack > 0 && (tp->t_flags & US_TF_SACK_PERMIT))
 		sack_update(tp, seg);
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
-		/* RFC 5681 2: a duplicate ACK carries no data and no window change. */
-		if (seg->ack == tp->snd_una && seg->len == 0 &&
-		    !(seg->flags & (US_TH_SYN | US_TH_FIN)) && tp->snd_max != tp->snd_una &&
-		    (seg->wnd << tp->snd_wscale) == tp->snd_wnd) {
+		/*
+		 * RFC 5681 2: a duplicate ACK carries no data and leaves the window
+		 * as it was (owin: snd_wnd already holds this segment's window).
+		 * Outstanding data means data being timed (BSD): the answers to
+		 * zero-window probes, with only the probe byte out, are no loss.
+		 * With SACK, RFC 6675 2 instead: an ACK is a duplicate when it
+		 * SACKs something new, even carrying data or a new window (the
+		 * peer's ACKs ride on its data in a two-way transfer); an ACK of a
+		 * duplicated segment, or a duplicated ACK, says nothing of loss.
+		 */
+		if (seg->ack == tp->snd_una && tp->snd_max != tp->snd_una &&
+		    tp->t_timer[US_TCPT_REXMT] != 0 &&
+		    ((tp->t_flags & US_TF_SACK_PERMIT)
+			     ? sacked_bytes(tp) > sacked0
+			     : seg->len == 0 && !(seg->flags & (US_TH_SYN | US_TH_FIN)) &&
+				       (seg->wnd << tp->snd_wscale) == owin)) {
 			st->stats->tcp.rx_dupack++;
 			tp->t_dupacks++;
 			if (tp->t_flags & US_TF_FASTRECOVERY) {
@@ -399,8 +429,13 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
 					retransmit_hole(st, tp);
 				us_tcp_output(st, tp);
 			} else if (tp->t_dupacks == 3 ||
+				   /*
+				    * RFC 6675 4 IsLost(snd_una): more than (DupThresh - 1)
+				    * * SMSS bytes SACKed above it, so a small flight with
+				    * fewer than 3 duplicates still recovers without an RTO.
+				    */
 				   ((tp->t_flags & US_TF_SACK_PERMIT) &&
-				    sacked_bytes(tp) > 3u * tp->t_maxseg && tp->t_dupacks < 3)) {
+				    sacked_bytes(tp) > 2u * tp->t_maxseg && tp->t_dupacks < 3)) {
 				/* RFC 6582 3.2 step 2: only if this is not a stale recovery. */
 				if (SEQ_GT(seg->ack - 1, tp->snd_recover) ||
 				    tp->snd_recover == tp->snd_una ||
@@ -408,6 +443,19 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
 					tp->t_dupacks = 3;
 					enter_recovery(st, tp);
 				}
+			} else if (tp->t_dupacks < 3 && tp->snd_nxt == tp->snd_max) {
+				/*
+				 * RFC 5681 3.2 (1), RFC 3042 Limited Transmit: one new
+				 * segment for each of the first two duplicates, the flight
+				 * at most cwnd + 2 SMSS and cwnd itself unchanged, so a
+				 * small window still gets the duplicates fast retransmit
+				 * needs instead of waiting for the RTO.
+				 */
+				uint32_t ocwnd = tp->snd_cwnd;
+
+				tp->snd_cwnd += tp->t_dupacks * tp->t_maxseg;
+				us_tcp_output(st, tp);
+				tp->snd_cwnd = ocwnd;
 			}
 		}
 		return 0;
@@ -974,7 +1022,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			if (tp->snd_wnd > tp->max_sndwnd)
 				tp->max_sndwnd = tp->snd_wnd;
 		}
-		if (ack_input(st, tp, seg))
+		if (ack_input(st, tp, seg, owin))
 			goto drop_freed;
 		if (tp->snd_wnd > 0 && owin == 0 && tp->t_timer[US_TCPT_PERSIST] != 0) {
 			us_tcp_timer_set(st, tp, US_TCPT_PERSIST, 0);

@@ -257,11 +257,24 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 						 space - adv_room >= tp->so->rcvbuf / 2) &&
 			    !(tp->t_flags & US_TF_RCVD_FIN))
 				tp->t_flags |= US_TF_ACKNOW;
-			if (tp->t_flags & US_TF_ACKNOW) {
-				rc = send_segment(st, tp, tp->snd_max, 0, US_TH_ACK);
-				return rc;
+			/*
+			 * The window closed with data in flight: the peer refused what lies
+			 * beyond it.  Pull snd_nxt back and probe (4.4BSD tcp_output), rather
+			 * than retransmit into a closed window, which sends nothing and ends
+			 * in ETIMEDOUT while the peer is still answering (RFC 1122 4.2.2.17:
+			 * a zero window must be held open indefinitely).
+			 */
+			if (tp->snd_wnd == 0 && tp->snd_cc > 0 && SEQ_GT(tp->snd_nxt, tp->snd_una) &&
+			    tp->t_timer[US_TCPT_PERSIST] == 0) {
+				us_tcp_timer_set(st, tp, US_TCPT_REXMT, 0);
+				tp->t_rxtshift = 0;
+				tp->snd_nxt = tp->snd_una;
+				avail = tp->snd_cc;
 			}
-			/* Data waits behind a closed window: probe it (RFC 9293 3.8.6.1). */
+			/*
+			 * Data waits behind a closed window: probe it (RFC 9293 3.8.6.1).
+			 * Armed before any ACK below goes, so an ACK to send cannot skip it.
+			 */
 			if (avail > 0 && tp->snd_wnd == 0 && tp->t_timer[US_TCPT_REXMT] == 0 &&
 			    tp->t_timer[US_TCPT_PERSIST] == 0) {
 				uint64_t t = (uint64_t)(tp->t_srtt ? tp->t_srtt + 4 * tp->t_rttvar
@@ -270,6 +283,10 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 				if (t < 200000000ull)
 					t = 200000000ull;
 				us_tcp_timer_set(st, tp, US_TCPT_PERSIST, st->now + t);
+			}
+			if (tp->t_flags & US_TF_ACKNOW) {
+				rc = send_segment(st, tp, tp->snd_max, 0, US_TH_ACK);
+				return rc;
 			}
 			return 0;
 		}
@@ -363,16 +380,18 @@ us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive)
 		send_segment(st, tp, tp->snd_una - 1, 0, US_TH_ACK);
 		return;
 	}
-	/* Zero-window probe: one byte beyond the window, if there is a byte to send. */
+	/*
+	 * Zero-window probe: one byte beyond the window, if there is a byte to
+	 * send.  The same byte at every probe (BSD's persist case): snd_nxt stays
+	 * and only snd_max covers it, so a byte the peer refused is neither
+	 * skipped nor followed by the next one, and when the window opens the
+	 * data goes from the first byte the peer does not hold.
+	 */
 	st->stats->tcp.tx_probe++;
 	if (tp->snd_cc > tp->snd_nxt - tp->snd_una) {
 		send_segment(st, tp, tp->snd_nxt, 1, US_TH_ACK);
-		if (tp->snd_nxt == tp->snd_max) {
-			tp->snd_nxt++;
-			tp->snd_max++;
-		} else {
-			tp->snd_nxt++;
-		}
+		if (SEQ_GT(tp->snd_nxt + 1, tp->snd_max))
+			tp->snd_max = tp->snd_nxt + 1;
 	} else {
 		send_segment(st, tp, tp->snd_una - 1, 0, US_TH_ACK);
 	}

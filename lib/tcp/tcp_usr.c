@@ -208,6 +208,12 @@ us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t
 		tp->rcv_wscale++;
 	tp->iss = us_tcp_iss(st, so->laddr, so->lport, faddr, fport);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	/*
+	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits
+	 * half the sequence space away for half of all ISSs, and the stale-
+	 * recovery check then refuses every fast retransmit.
+	 */
+	tp->snd_recover = tp->iss;
 	tp->t_flags |= US_TF_SACK_PERMIT;	/* offered; cleared if the peer does not */
 	tp->t_rttime = st->now;
 	tp->t_rtseq = tp->iss;
