@@ -61,6 +61,7 @@ struct afp {
 	uint32_t nframes;	/* V2: frames in the ring */
 	uint32_t fcur;		/* V2: next frame to read */
 	uint32_t fheld;		/* V2: frames held by the stack */
+	struct us_pkt **holder;	/* V2: the packet holding each frame, NULL if none */
 };
 
 static struct tpacket2_hdr *
@@ -77,6 +78,43 @@ frame2_free(struct us_pkt *pkt, void *arg)
 	uint32_t i = (uint32_t)((pkt->buf - a->ring) / a->frame_size);
 
 	a->fheld--;
+	a->holder[i] = NULL;
+	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+}
+
+/* Free callback of a packet moved out of the ring: its data lives in a pool buffer. */
+static void
+moved_free(struct us_pkt *pkt, void *arg)
+{
+	(void)pkt;
+	us_pkt_free(arg);
+}
+
+/*
+ * The kernel reports the socket readable while the frame it filled last is
+ * not back in its hands (packet_poll looks at the previous frame).  A frame
+ * the stack keeps (unread data in a socket) would make the service thread's
+ * poll return at once forever; so when the ring is drained, that one frame
+ * is copied to a pool buffer and returned.
+ */
+static void
+unstick(struct afp *a)
+{
+	uint32_t i = (a->fcur + a->nframes - 1) % a->nframes;
+	struct us_pkt *p = a->holder[i], *q;
+
+	if (p == NULL || (q = us_pkt_alloc(a->drv.pool)) == NULL || q->cap < p->cap)  {
+		if (p != NULL && q != NULL)
+			us_pkt_free(q);
+		return;
+	}
+	memcpy(q->buf, p->buf, p->cap);
+	p->buf = q->buf;
+	p->free_cb = moved_free;
+	p->free_arg = q;
+	a->fheld--;
+	a->holder[i] = NULL;
+	a->drv.stats->rx_copied++;
 	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 }
 
@@ -117,6 +155,7 @@ afp_close(struct us_drv *d)
 		close(a->fd);
 	/* Frames still held point into the unmapped ring: the stack frees them first. */
 	us_pool_destroy(a->hdrs);
+	free(a->holder);
 	free(a);
 }
 
@@ -261,6 +300,7 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 			p->free_cb = frame2_free;
 			p->free_arg = a;
 			a->fheld++;
+			a->holder[(a->fcur + a->nframes - 1) % a->nframes] = p;
 		} else {
 			p = us_pkt_alloc(d->pool);
 			if (p != NULL && us_pkt_tailroom(p) >= h->tp_snaplen) {
@@ -285,6 +325,8 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 		d->stats->rx_bytes += p->len;
 		pkts[k++] = p;
 	}
+	if (k == 0 && a->fheld > 0)
+		unstick(a);
 	return k;
 }
 
@@ -417,6 +459,11 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int ring_
 		req.tp_frame_nr = a->nframes;
 		req.tp_block_nr = a->nframes / (BLOCK_SIZE / a->frame_size);
 		a->drv.ops = &afp2_ops;
+		a->holder = calloc(a->nframes, sizeof(*a->holder));
+		if (a->holder == NULL) {
+			snprintf(errbuf, errlen, "out of memory");
+			goto fail;
+		}
 		a->ring_len = (size_t)a->frame_size * a->nframes;
 	} else {
 		req.tp_block_nr = BLOCK_NR;

@@ -62,16 +62,13 @@ wake_service(void)
 		(void)!write(us_rt.wake_fd, &one, sizeof(one));
 }
 
-/* Socket hook: wake blocked callers, and make the descriptor readable or not for poll(2). */
-static void
-on_sock_event(struct us_stack *st, struct us_sock *s)
+void
+us_rt_sync_fd(struct us_sock *s)
 {
-	unsigned ev = us_sock_events(s) &
-		      (US_EV_IN | US_EV_ERR | US_EV_HUP | (s->want_out ? US_EV_OUT : 0));
+	unsigned ev = us_sock_events(s) & (US_EV_ERR | US_EV_HUP | (s->want_in ? US_EV_IN : 0) |
+					   (s->want_out ? US_EV_OUT : 0));
 	uint64_t v = 1;
 
-	(void)st;
-	pthread_cond_broadcast(&us_rt.cv);
 	if (s->fd < 0)
 		return;
 	if (ev != 0 && s->ev_signalled == 0) {
@@ -81,6 +78,15 @@ on_sock_event(struct us_stack *st, struct us_sock *s)
 		(void)!read(s->fd, &v, sizeof(v));
 		s->ev_signalled = 0;
 	}
+}
+
+/* Socket hook: wake blocked callers, and make the descriptor readable or not for poll(2). */
+static void
+on_sock_event(struct us_stack *st, struct us_sock *s)
+{
+	(void)st;
+	pthread_cond_broadcast(&us_rt.cv);
+	us_rt_sync_fd(s);
 }
 
 static void *

@@ -43,6 +43,11 @@ uint64_t us_clock_ns(void);
 int us_rt_start_locked(const struct usock_config *cfg);
 /* Stops it with us_rt.mu held: closes sockets, joins the thread, frees. */
 void us_rt_stop_locked(void);
+/*
+ * Makes s's descriptor readable exactly when s has an event its pollers
+ * want (want_in/want_out), so poll(2) on it sleeps otherwise.  Lock held.
+ */
+void us_rt_sync_fd(struct us_sock *s);
 /* Takes the lock and starts the stack from the environment if needed: 0 or -E. */
 int us_rt_enter(void);
 /* Flushes output, wakes the service thread if its sleep is now too long, unlocks. */

@@ -665,11 +665,16 @@ int
 usock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct us_sock *s;
+	uint32_t a;
 	int rc;
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	rc = sin_out(addr, len, s->laddr, s->lport);
+	/* As Linux: once connected, a wildcard-bound socket shows the address it sends from. */
+	a = s->laddr;
+	if (a == 0 && (s->flags & US_SO_CONNECTED))
+		a = us_rt.st->ip4;
+	rc = sin_out(addr, len, a, s->lport);
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -755,9 +760,13 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 				fds[i].revents = re;
 				if (re != 0)
 					ready++;
-				/* The descriptor turns readable on the events this caller wants. */
+				/*
+				 * The descriptor turns readable only on the events this
+				 * caller wants, so an event it ignores cannot make it spin.
+				 */
+				s->want_in = (fds[i].events & (POLLIN | POLLRDNORM)) != 0;
 				s->want_out = (fds[i].events & (POLLOUT | POLLWRNORM)) != 0;
-				us_sock_wakeup(us_rt.st, s);
+				us_rt_sync_fd(s);
 				/* Sleep on the eventfd: it turns readable when anything changes. */
 				kp[i].events = POLLIN;
 			}
@@ -777,6 +786,8 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 			rc = -errno;
 			goto out;
 		}
+		/* The table is the stack's: another thread may be growing it. */
+		pthread_mutex_lock(&us_rt.mu);
 		for (i = 0; i < n; i++) {
 			int ours = fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
 				   us_rt.fdtab[fds[i].fd] != NULL;
@@ -786,6 +797,7 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 				ready++;
 			}
 		}
+		pthread_mutex_unlock(&us_rt.mu);
 		if (ready > 0 || wait_ms == 0) {
 			rc = ready;
 			goto out;
@@ -793,6 +805,20 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		/* Only our eventfds woke us: look at the sockets again. */
 	}
 out:
+	/* Back to the default: readable on data, for poll(2) used directly. */
+	pthread_mutex_lock(&us_rt.mu);
+	for (i = 0; i < n; i++) {
+		struct us_sock *s = NULL;
+
+		if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
+			s = us_rt.fdtab[fds[i].fd];
+		if (s != NULL && (s->want_in != 1 || s->want_out != 0)) {
+			s->want_in = 1;
+			s->want_out = 0;
+			us_rt_sync_fd(s);
+		}
+	}
+	pthread_mutex_unlock(&us_rt.mu);
 	if (kp != small)
 		free(kp);
 	return rc < 0 ? fail(rc) : rc;

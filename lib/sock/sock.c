@@ -68,6 +68,7 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 	s->fd = -1;
 	s->refs = 1;
 	s->linger = -1;
+	s->want_in = 1;
 	if (proto == USOCK_IPPROTO_TCP && (*err = us_tcp_attach(st, s)) != 0) {
 		free(s);
 		return NULL;

@@ -53,6 +53,7 @@ struct us_sock {
 	int refs;		/* references: the table's and each call in progress */
 	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
 	unsigned ev_signalled;	/* events last reported through the descriptor */
+	uint8_t want_in;	/* the descriptor signals readable data (default on) */
 	uint8_t want_out;	/* a poller waits for room to write: signal US_EV_OUT too */
 	uint64_t bytes_copied;	/* payload bytes copied to the application */
 	uint64_t bytes_delivered;	/* payload bytes the application received */

@@ -141,6 +141,14 @@ our_wscale(uint32_t rcvbuf)
 
 /* --- passive open --- */
 
+static struct us_sock *conn_sock(struct us_stack *st, struct us_sock *ls,
+				 const struct us_pkt *pkt, uint16_t sport, uint16_t dport, int *err);
+static void send_cookie(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt,
+			uint16_t sport, uint16_t dport, const struct us_tcp_seg *seg);
+static int to_accept_queue(struct us_stack *st, struct us_tcb *tp);
+static void do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt,
+		       struct us_tcp_seg *seg);
+
 static void
 passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_t sport,
 	     uint16_t dport, const struct us_tcp_seg *seg)
@@ -151,40 +159,21 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	uint32_t cap = ls->backlog > 0 ? (uint32_t)ls->backlog : 1;
 
 	/* The seed: once the queue of not-yet-accepted connections is full, refuse. */
-	if (ls->acc_len >= cap || ls->syn_len >= 2 * cap + 16) {
+	if (ls->acc_len >= cap) {
 		st->stats->tcp.listen_overflow++;
 		reset_for(st, pkt, sport, dport, seg);
 		return;
 	}
-	so = us_sock_create(st, USOCK_AF_INET, USOCK_SOCK_STREAM, USOCK_IPPROTO_TCP, &err);
-	if (so == NULL) {
-		st->stats->tcp.listen_overflow++;
-		reset_for(st, pkt, sport, dport, seg);
-		return;
-	}
-	so->laddr = pkt->ip_dst;
-	so->lport = dport;
-	so->faddr = pkt->ip_src;
-	so->fport = sport;
-	so->flags |= US_SO_BOUND | US_SO_CONNECTED | (ls->flags & US_SO_REUSEADDR);
-	so->rcvbuf = ls->rcvbuf;
-	so->sndbuf = ls->sndbuf;
-	so->ttl = ls->ttl;
-	so->tos = ls->tos;
-	so->linger = ls->linger;
 	/*
-	 * us_sock_create has attached the tcb, with its reference on the
-	 * socket; a second attach would orphan that tcb and keep the socket
-	 * alive forever.
+	 * Too many half-open connections (a SYN flood, most likely): answer
+	 * with a SYN cookie and keep no state, so real clients still get in.
 	 */
-	tp = so->tcb;
-	if (ls->tcb != NULL) {
-		tp->t_flags |= ls->tcb->t_flags & (US_TF_NODELAY | US_TF_KEEPALIVE);
-		tp->t_keepidle = ls->tcb->t_keepidle;
-		tp->t_keepintvl = ls->tcb->t_keepintvl;
-		tp->t_keepmax = ls->tcb->t_keepmax;
-		tp->cc = ls->tcb->cc;
+	if (ls->syn_len >= 2 * cap + 16 ||
+	    (so = conn_sock(st, ls, pkt, sport, dport, &err)) == NULL) {
+		send_cookie(st, ls, pkt, sport, dport, seg);
+		return;
 	}
+	tp = so->tcb;
 	tp->t_listener = ls;
 	ls->syn_len++;
 	tp->rcv_wscale = our_wscale(so->rcvbuf);
@@ -213,6 +202,149 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	}
 	tp->t_flags |= US_TF_ACKNOW;
 	us_tcp_output(st, tp);
+}
+
+/*
+ * A socket for a new connection of listener ls, with the listener's
+ * options; NULL when the socket table is full.
+ */
+static struct us_sock *
+conn_sock(struct us_stack *st, struct us_sock *ls, const struct us_pkt *pkt, uint16_t sport,
+	  uint16_t dport, int *err)
+{
+	struct us_sock *so;
+	struct us_tcb *tp;
+
+	so = us_sock_create(st, USOCK_AF_INET, USOCK_SOCK_STREAM, USOCK_IPPROTO_TCP, err);
+	if (so == NULL)
+		return NULL;
+	so->laddr = pkt->ip_dst;
+	so->lport = dport;
+	so->faddr = pkt->ip_src;
+	so->fport = sport;
+	so->flags |= US_SO_BOUND | US_SO_CONNECTED | (ls->flags & US_SO_REUSEADDR);
+	so->rcvbuf = ls->rcvbuf;
+	so->sndbuf = ls->sndbuf;
+	so->ttl = ls->ttl;
+	so->tos = ls->tos;
+	so->linger = ls->linger;
+	/*
+	 * us_sock_create has attached the tcb, with its reference on the
+	 * socket; a second attach would orphan that tcb and keep the socket
+	 * alive forever.
+	 */
+	tp = so->tcb;
+	if (ls->tcb != NULL) {
+		tp->t_flags |= ls->tcb->t_flags & (US_TF_NODELAY | US_TF_KEEPALIVE);
+		tp->t_keepidle = ls->tcb->t_keepidle;
+		tp->t_keepintvl = ls->tcb->t_keepintvl;
+		tp->t_keepmax = ls->tcb->t_keepmax;
+		tp->cc = ls->tcb->cc;
+	}
+	return so;
+}
+
+/*
+ * RFC 4987 3.6: a SYN-ACK whose sequence number is a cookie, built from a
+ * control block on the C stack that is never linked anywhere.
+ */
+static void
+send_cookie(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_t sport,
+	    uint16_t dport, const struct us_tcp_seg *seg)
+{
+	struct us_sock so;
+	struct us_tcb tp;
+
+	memset(&so, 0, sizeof(so));
+	memset(&tp, 0, sizeof(tp));
+	so.laddr = pkt->ip_dst;
+	so.lport = dport;
+	so.faddr = pkt->ip_src;
+	so.fport = sport;
+	so.rcvbuf = ls->rcvbuf;
+	so.ttl = ls->ttl;
+	so.tos = ls->tos;
+	tp.so = &so;
+	tp.t_heap = UINT32_MAX;
+	tp.t_ourmss = (uint16_t)(st->mtu - 40);
+	tp.t_flags = US_TF_REQ_SCALE | US_TF_REQ_TSTMP;
+	tp.rcv_wscale = our_wscale(ls->rcvbuf);
+	tp.ts_offset = 0;
+	tp.cc = &us_tcp_newreno;
+	syn_options(st, &tp, seg);
+	tp.irs = seg->seq;
+	tp.rcv_nxt = seg->seq + 1;
+	tp.rcv_adv = tp.rcv_nxt;
+	tp.iss = us_tcp_cookie_make(st, so.laddr, dport, so.faddr, sport, seg->seq,
+				    seg->mss != 0 ? seg->mss : 536,
+				    (tp.t_flags & US_TF_RCVD_SCALE) ? seg->wscale : -1,
+				    (tp.t_flags & US_TF_SACK_PERMIT) != 0,
+				    (tp.t_flags & US_TF_RCVD_TSTMP) != 0);
+	tp.snd_una = tp.snd_nxt = tp.snd_max = tp.iss;
+	tp.state = US_TCPS_SYN_RECEIVED;
+	/* A running timer stops output from arming one on this unlinked block. */
+	tp.t_timer[US_TCPT_REXMT] = 1;
+	st->stats->tcp.syncookie_sent++;
+	us_tcp_output(st, &tp);
+}
+
+/*
+ * The ACK that completes a cookie handshake: rebuild the connection from
+ * the cookie and queue it for accept.  Consumes pkt when it returns 1.
+ */
+static int
+cookie_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_t sport,
+	    uint16_t dport, struct us_tcp_seg *seg)
+{
+	struct us_tcp_seg opts;
+	struct us_sock *so;
+	struct us_tcb *tp;
+	uint32_t cap = ls->backlog > 0 ? (uint32_t)ls->backlog : 1;
+	int err = 0;
+
+	if (us_tcp_cookie_check(st, pkt->ip_dst, dport, pkt->ip_src, sport, seg->seq - 1,
+				seg->ack - 1, &opts) != 0) {
+		st->stats->tcp.syncookie_bad++;
+		return 0;
+	}
+	if (ls->acc_len >= cap || (so = conn_sock(st, ls, pkt, sport, dport, &err)) == NULL) {
+		st->stats->tcp.listen_overflow++;
+		return 0;
+	}
+	tp = so->tcb;
+	tp->rcv_wscale = our_wscale(so->rcvbuf);
+	/* Our timestamps continue the cookie SYN-ACK's clock, or the peer's PAWS drops us. */
+	tp->ts_offset = 0;
+	opts.tsval = seg->tsval;
+	opts.has_ts = opts.has_ts && seg->has_ts;
+	syn_options(st, tp, &opts);
+	tp->irs = seg->seq - 1;
+	tp->rcv_nxt = seg->seq;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->iss = seg->ack - 1;
+	tp->snd_una = tp->snd_nxt = tp->snd_max = seg->ack;
+	tp->snd_recover = tp->iss;
+	tp->snd_wnd = seg->wnd << tp->snd_wscale;
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	tp->t_rcvtime_s = (uint32_t)(st->now / 1000000000ull);
+	if (us_tcp_hash_insert(st, tp) != 0) {
+		us_tcp_discard(st, so);
+		return 0;
+	}
+	us_tcp_set_state(st, tp, US_TCPS_ESTABLISHED);
+	st->stats->tcp.conn_accepted++;
+	st->stats->tcp.syncookie_ok++;
+	tp->t_listener = ls;
+	ls->syn_len++;	/* to_accept_queue takes it back */
+	if (to_accept_queue(st, tp) != 0) {
+		us_tcp_discard(st, so);
+		return 0;
+	}
+	/* The ACK may carry data: let the state machine take it from here. */
+	do_segment(st, tp, pkt, seg);
+	return 1;
 }
 
 /* A connection of a listener finished its handshake: queue it for accept. */
@@ -1187,6 +1319,11 @@ us_tcp_input(struct us_stack *st, struct us_pkt *pkt)
 			passive_open(st, ls, pkt, sport, dport, &seg);
 			goto drop;
 		}
+		/* An ACK for no connection may complete a SYN-cookie handshake. */
+		if (ls != NULL && (seg.flags & (US_TH_SYN | US_TH_ACK | US_TH_RST)) == US_TH_ACK &&
+		    st->stats->tcp.syncookie_sent != 0 &&
+		    cookie_open(st, ls, pkt, sport, dport, &seg))
+			return;
 		/* RFC 9293 3.10.7.1/2: CLOSED, or LISTEN without a SYN. */
 		ts->rx_noconn++;
 		reset_for(st, pkt, sport, dport, &seg);
