@@ -320,7 +320,8 @@ cookie_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	syn_options(st, tp, &opts);
 	tp->irs = seg->seq - 1;
 	tp->rcv_nxt = seg->seq;
-	tp->rcv_adv = tp->rcv_nxt;
+	/* The window the cookie SYN-ACK offered (unscaled, as in any SYN). */
+	tp->rcv_adv = tp->rcv_nxt + (us_tcp_rcv_space(tp) < 65535 ? us_tcp_rcv_space(tp) : 65535);
 	tp->iss = seg->ack - 1;
 	tp->snd_una = tp->snd_nxt = tp->snd_max = seg->ack;
 	tp->snd_recover = tp->iss;

@@ -1953,3 +1953,95 @@ Test(tcp_state, unknown_options_are_skipped_by_their_length)
 	cr_assert_eq(us_tcp_recv(ST, so, b, sizeof(b), 0), 3);
 	cr_assert_eq(ST->stats->tcp.rx_badopt, 0);
 }
+
+/* --- SYN cookies (RFC 4987 3.6) --- */
+
+TestSuite(tcp_syncookie, .init = setup, .fini = teardown);
+
+/* Fills the listener's half-open queue (backlog 1: 2 x 1 + 16 = 18) from ports 41000.. */
+static void
+fill_syn_queue(struct us_sock *ls)
+{
+	struct t_seg s;
+	uint16_t i;
+
+	for (i = 0; i < 18; i++) {
+		P.port = (uint16_t)(41000 + i);
+		peer_syn(O_ALL, &s);
+	}
+	cr_assert_eq(ls->syn_len, 18);
+	cr_assert_eq(ST->stats->tcp.syncookie_sent, 0);
+}
+
+Test(tcp_syncookie, syn_beyond_the_half_open_limit_gets_a_cookie_and_no_state)
+{
+	struct us_sock *ls = listener(1);
+	uint32_t socks;
+	struct t_seg s;
+
+	fill_syn_queue(ls);
+	socks = ST->nsocks;
+	P.port = 42000;
+	peer_syn(O_ALL, &s);
+	cr_assert_eq(ST->stats->tcp.syncookie_sent, 1);
+	cr_assert_eq(ST->nsocks, socks, "a cookie SYN-ACK keeps no socket");
+	cr_assert_eq(ls->syn_len, 18);
+	cr_assert_null(conn(), "no control block for the cookie connection yet");
+	/* Its options still offer what the client asked for. */
+	cr_assert_eq(s.mss, 1460);
+	cr_assert(s.sack_ok);
+	cr_assert(s.has_ts);
+	cr_assert_eq(s.wscale, 3);
+}
+
+Test(tcp_syncookie, ack_returning_the_cookie_builds_the_connection_and_takes_its_data)
+{
+	struct us_sock *ls = listener(1), *c;
+	struct t_seg s;
+	uint8_t d[300], back[300];
+	int err = 0;
+
+	fill_syn_queue(ls);
+	P.port = 42001;
+	peer_syn(O_ALL, &s);
+	fill(d, sizeof(d), 7);
+	/* The final ACK carries data at once, as clients may. */
+	t_peer_send(&P, US_TH_ACK | US_TH_PSH, d, sizeof(d));
+	cr_assert_eq(ST->stats->tcp.syncookie_ok, 1);
+	cr_assert_not_null(conn());
+	cr_assert_eq(conn()->state, US_TCPS_ESTABLISHED);
+	cr_assert_eq(conn()->snd_wscale, 7, "the client's window scale came back from the cookie");
+	cr_assert(conn()->t_flags & US_TF_SACK_PERMIT);
+	cr_assert(conn()->t_flags & US_TF_RCVD_TSTMP);
+	c = us_tcp_accept(ST, ls, &err);
+	cr_assert_not_null(c, "accept: %d", err);
+	cr_assert_eq(us_tcp_recv(ST, c, back, sizeof(back), 0), (ssize_t)sizeof(back));
+	cr_assert_eq(memcmp(d, back, sizeof(d)), 0);
+}
+
+Test(tcp_syncookie, forged_or_stale_cookie_gets_a_reset)
+{
+	struct us_sock *ls = listener(1);
+	struct t_seg s;
+
+	fill_syn_queue(ls);
+	P.port = 42002;
+	peer_syn(O_ALL, &s);
+	/* A wrong acknowledgment number is a guess, not a cookie. */
+	t_peer_xmit(&P, P.snd_nxt, P.rcv_nxt + 12345, US_TH_ACK, NULL, 0, NULL, 0);
+	take(&s, "a RST");
+	cr_assert(s.flags & US_TH_RST, "flags 0x%02x seq %u ack %u", s.flags, s.seq, s.ack);
+	cr_assert_eq(ST->stats->tcp.syncookie_bad, 1);
+	cr_assert_null(conn());
+	/* The right cookie, but 3 minutes late (the half-open ones gave up meanwhile). */
+	for (int i = 0; i < 180; i++) {
+		at(T.now + T_S);
+		t_one_drain(&T);
+	}
+	cr_assert_eq(ls->syn_len, 0);
+	t_peer_xmit(&P, P.snd_nxt, P.rcv_nxt, US_TH_ACK, NULL, 0, NULL, 0);
+	take(&s, "a RST for the stale cookie");
+	cr_assert(s.flags & US_TH_RST);
+	cr_assert_eq(ST->stats->tcp.syncookie_bad, 2);
+	cr_assert_eq(ST->stats->tcp.syncookie_ok, 0);
+}
