@@ -2,6 +2,8 @@
  * cksum.c - the Internet checksum (RFC 1071) over flat buffers and packet
  * chains, and the IPv4 header check that every received datagram passes.
  */
+#include <string.h>
+
 #include "wire.h"
 #include "../pkt/pkt.h"
 
@@ -9,14 +11,66 @@ uint64_t
 us_cksum_add(uint64_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	uint64_t acc = 0, w, x;
 
-	/* Big-endian 16-bit words; 32 bits at a time keeps the loop short. */
-	while (len >= 4) {
-		sum += us_get32(p);
-		p += 4;
-		len -= 4;
+	/*
+	 * RFC 1071 2(B): the sum is the same in either byte order once folded
+	 * and swapped, so the bulk is summed 8 bytes at a time in the host's
+	 * order (two 32-bit lanes into a 64-bit accumulator: no carry is lost
+	 * for 2^32 words), then folded and put in network order.
+	 */
+#ifdef __SIZEOF_INT128__
+	{
+		/* 64-bit words with the carries kept in the high half: add, add-with-carry. */
+		unsigned __int128 a128 = 0;
+
+		while (len >= 32) {
+			memcpy(&w, p, 8);
+			a128 += w;
+			memcpy(&x, p + 8, 8);
+			a128 += x;
+			memcpy(&w, p + 16, 8);
+			a128 += w;
+			memcpy(&x, p + 24, 8);
+			a128 += x;
+			p += 32;
+			len -= 32;
+		}
+		/* Fold 128 -> 64 -> lanes of 32 into acc (end-around carries preserved). */
+		w = (uint64_t)a128;
+		x = (uint64_t)(a128 >> 64);
+		acc += (w & 0xffffffffu) + (w >> 32) + (x & 0xffffffffu) + (x >> 32);
 	}
-	if (len >= 2) {
+#else
+	while (len >= 32) {
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		memcpy(&x, p + 8, 8);
+		acc += (x & 0xffffffffu) + (x >> 32);
+		memcpy(&w, p + 16, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		memcpy(&x, p + 24, 8);
+		acc += (x & 0xffffffffu) + (x >> 32);
+		p += 32;
+		len -= 32;
+	}
+#endif
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (acc != 0) {
+		while (acc >> 16)
+			acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		acc = (uint16_t)(acc << 8 | acc >> 8);
+#endif
+		sum += acc;
+	}
+	/* The tail in network order, 16 bits at a time. */
+	while (len >= 2) {
 		sum += us_get16(p);
 		p += 2;
 		len -= 2;
