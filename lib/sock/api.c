@@ -162,6 +162,17 @@ usock_close(int fd)
 	us_rt.fdtab[fd] = NULL;
 	s->fd = -1;
 	us_sock_close(us_rt.st, s);
+	if (s->linger > 0 && s->timeout != 0) {
+		/*
+		 * SO_LINGER with a time: close waits (that long at most) until
+		 * the peer has acknowledged everything, our FIN included.
+		 */
+		uint64_t deadline = us_clock_ns() + (uint64_t)s->linger * 1000000000ull;
+
+		while (s->tcb != NULL && s->tcb->state != US_TCPS_CLOSED &&
+		       s->tcb->snd_una != s->tcb->snd_max && us_rt_wait(deadline) == 0)
+			;
+	}
 	leave_sock(s);
 	close(fd);
 	return 0;
