@@ -2045,3 +2045,96 @@ Test(tcp_syncookie, forged_or_stale_cookie_gets_a_reset)
 	cr_assert_eq(ST->stats->tcp.syncookie_bad, 2);
 	cr_assert_eq(ST->stats->tcp.syncookie_ok, 0);
 }
+
+/* --- ICMP errors (RFC 1122 4.2.3.9, RFC 5927) --- */
+
+/* Injects an ICMP destination unreachable quoting the stack's segment s. */
+static void
+icmp_about(const struct t_seg *s, uint8_t code, uint16_t mtu)
+{
+	uint8_t icmp[8 + 20 + 8], f[128], ip[20];
+	uint32_t n;
+
+	memset(ip, 0, sizeof(ip));
+	ip[0] = 0x45;
+	us_put16(ip + 2, 40);
+	ip[8] = 64;
+	ip[9] = US_IPPROTO_TCP;
+	us_put32(ip + 12, T_IP_B);
+	us_put32(ip + 16, T_IP_A);
+	us_put16(ip + 10, us_cksum_fold(us_cksum_add(0, ip, 20)));
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = US_ICMP_UNREACH;
+	icmp[1] = code;
+	us_put16(icmp + 6, mtu);
+	memcpy(icmp + 8, ip, 20);
+	us_put16(icmp + 28, s->sport);
+	us_put16(icmp + 30, s->dport);
+	us_put32(icmp + 32, s->seq);
+	us_put16(icmp + 2, us_cksum_fold(us_cksum_add(0, icmp, sizeof(icmp))));
+	n = t_build_ip4(f, T_IP_A, T_IP_B, US_IPPROTO_ICMP, 9, 0, icmp, sizeof(icmp));
+	t_one_inject(&T, f, n);
+}
+
+TestSuite(tcp_icmp, .init = setup, .fini = teardown);
+
+Test(tcp_icmp, port_unreachable_during_connect_refuses_it)
+{
+	struct us_sock *so = new_sock();
+	struct t_seg syn;
+
+	cr_assert_eq(us_tcp_connect(ST, so, T_IP_A, P.port), -EINPROGRESS);
+	take(&syn, "a SYN");
+	icmp_about(&syn, US_ICMP_UNREACH_PORT, 0);
+	cr_assert_eq(so->so_error, ECONNREFUSED);
+	cr_assert_eq(so->tcb->state, US_TCPS_CLOSED);
+	cr_assert_eq(ST->stats->icmp.rx_err_delivered, 1);
+}
+
+Test(tcp_icmp, host_unreachable_on_an_open_connection_is_only_soft)
+{
+	struct us_sock *so = active_open(O_ALL);
+	uint8_t d[100];
+	struct t_seg s;
+
+	fill(d, sizeof(d), 0);
+	cr_assert_eq(us_tcp_send(ST, so, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	take(&s, "the data");
+	icmp_about(&s, US_ICMP_UNREACH_HOST, 0);
+	/* RFC 1122 4.2.3.9: a soft error; the connection goes on. */
+	cr_assert_eq(so->tcb->state, US_TCPS_ESTABLISHED);
+	cr_assert_eq(so->so_error, 0);
+	cr_assert_eq(so->tcb->t_softerror, EHOSTUNREACH);
+}
+
+Test(tcp_icmp, fragmentation_needed_lowers_the_mss_and_resends_smaller)
+{
+	struct us_sock *so = active_open(O_ALL);
+	static uint8_t d[4000];
+	struct t_seg s;
+
+	fill(d, sizeof(d), 0);
+	cr_assert_eq(us_tcp_send(ST, so, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	take(&s, "a full segment");
+	cr_assert_eq(s.len, SMSS);
+	t_one_drain(&T);
+	icmp_about(&s, US_ICMP_UNREACH_NEEDFRAG, 1000);
+	cr_assert_eq(ST->stats->tcp.pmtu_lowered, 1);
+	cr_assert_eq(so->tcb->t_maxseg, 1000 - 40 - 12);
+	take(&s, "the data again in smaller segments");
+	cr_assert_eq(s.len, 1000 - 40 - 12);
+}
+
+Test(tcp_icmp, error_quoting_a_sequence_not_in_flight_is_ignored)
+{
+	struct us_sock *so = active_open(O_ALL);
+	struct t_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.sport = so->lport;
+	s.dport = P.port;
+	s.seq = so->tcb->snd_una + 100000;	/* a blind guess */
+	icmp_about(&s, US_ICMP_UNREACH_NEEDFRAG, 600);
+	cr_assert_eq(ST->stats->tcp.pmtu_lowered, 0);
+	cr_assert_eq(so->tcb->t_maxseg, SMSS);
+}
