@@ -40,6 +40,7 @@
 #define BLOCK_TOV_MS	1		/* the kernel hands over a partly filled block after this */
 #define HDR_POOL	8192		/* frames that can be held in place at once */
 #define V2_FRAMES	2048		/* TPACKET_V2 ring: 4 MiB of 2 KiB frames */
+#define RX_AHEAD	128		/* V2: slots ahead of the kernel kept free of held frames */
 #define TX_BURST	64
 
 struct afp {
@@ -91,6 +92,32 @@ moved_free(struct us_pkt *pkt, void *arg)
 }
 
 /*
+ * Copies the frame the stack holds in ring slot i to a pool buffer (the
+ * packet keeps its offsets; only its buffer changes) and gives the slot
+ * back to the kernel.  Returns 0, or -1 when no buffer is free.
+ */
+static int
+move_out(struct afp *a, uint32_t i)
+{
+	struct us_pkt *p = a->holder[i], *q = us_pkt_alloc(a->drv.pool);
+
+	if (q == NULL || q->cap < p->cap) {
+		if (q != NULL)
+			us_pkt_free(q);
+		return -1;
+	}
+	memcpy(q->buf, p->buf, p->cap);
+	p->buf = q->buf;
+	p->free_cb = moved_free;
+	p->free_arg = q;
+	a->fheld--;
+	a->holder[i] = NULL;
+	a->drv.stats->rx_copied++;
+	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/*
  * The kernel reports the socket readable while the frame it filled last is
  * not back in its hands (packet_poll looks at the previous frame).  A frame
  * the stack keeps (unread data in a socket) would make the service thread's
@@ -101,21 +128,9 @@ static void
 unstick(struct afp *a)
 {
 	uint32_t i = (a->fcur + a->nframes - 1) % a->nframes;
-	struct us_pkt *p = a->holder[i], *q;
 
-	if (p == NULL || (q = us_pkt_alloc(a->drv.pool)) == NULL || q->cap < p->cap)  {
-		if (p != NULL && q != NULL)
-			us_pkt_free(q);
-		return;
-	}
-	memcpy(q->buf, p->buf, p->cap);
-	p->buf = q->buf;
-	p->free_cb = moved_free;
-	p->free_arg = q;
-	a->fheld--;
-	a->holder[i] = NULL;
-	a->drv.stats->rx_copied++;
-	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	if (a->holder[i] != NULL)
+		(void)move_out(a, i);
 }
 
 static struct tpacket_block_desc *
@@ -277,12 +292,26 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	read_kernel_drops(a, now);
 	while (k < n) {
 		struct tpacket2_hdr *h = frame(a, a->fcur);
-		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
-		uint8_t *data = (uint8_t *)h + h->tp_mac;
+		uint32_t status;
+		uint8_t *data;
 		struct us_pkt *p = NULL;
 
+		/*
+		 * The ring came round to a frame the stack still holds (a segment
+		 * kept out of order, unread data): its status still says USER, but
+		 * it is old.  Read as new, it would be handed out twice and given
+		 * back while the first holder still points into it, and the kernel
+		 * would overwrite that data.  The kernel stops at this slot too
+		 * (and drops what arrives) until it is back: move it out now.
+		 */
+		if (a->holder[a->fcur] != NULL && move_out(a, a->fcur) != 0) {
+			d->stats->rx_nobuf++;
+			break;
+		}
+		status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		if (!(status & TP_STATUS_USER))
 			break;
+		data = (uint8_t *)h + h->tp_mac;
 		a->fcur = (a->fcur + 1) % a->nframes;
 		if (h->tp_snaplen > d->mtu + 18 || h->tp_snaplen != h->tp_len) {
 			d->stats->rx_toobig++;
@@ -325,8 +354,23 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 		d->stats->rx_bytes += p->len;
 		pkts[k++] = p;
 	}
-	if (k == 0 && a->fheld > 0)
-		unstick(a);
+	if (a->fheld > 0) {
+		uint32_t j;
+
+		/*
+		 * The kernel stops at a slot we hold (and drops what arrives)
+		 * instead of skipping it: keep the slots it fills next free, so
+		 * a burst that arrives while we sleep is not lost.
+		 */
+		for (j = 0; j < RX_AHEAD; j++) {
+			uint32_t i = (a->fcur + j) % a->nframes;
+
+			if (a->holder[i] != NULL && move_out(a, i) != 0)
+				break;
+		}
+		if (k == 0)
+			unstick(a);
+	}
 	return k;
 }
 

@@ -341,3 +341,175 @@ mac_of() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\)
 
 # UDP port PORT has a listener in namespace NS.
 udp_listening() { [ -n "$(ip netns exec "$1" ss -Huln "sport = :$2")" ]; }
+
+# --- TCP helpers -------------------------------------------------------------
+
+# The command prefix that runs a usock program in $LAB_U on vb with
+# 198.18.0.2/24; append VAR=value settings, then the program and its
+# arguments.  An array, so that bg can start it too.
+LAB_UENV=(ip netns exec "$LAB_U" env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN")
+
+# TCP port PORT has a listener in namespace NS (for the kernel's servers).
+tcp_listening() { [ -n "$(ip netns exec "$1" ss -Htln "sport = :$2")" ]; }
+
+# now_ms: a monotonic-enough wall clock in milliseconds, for the "# took"
+# notes (timing is reported, never asserted).
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# sha_of FILE: the SHA-256 of FILE, hex only.
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# stat_follow PID FILE: in the background, copies `usock-stat -p PID -a`
+# into FILE every 0.05 s for as long as PID's counters are there (waiting
+# 10 s at most for them to appear), so that the counters of a usock
+# program that exits at the end of its work can be read afterwards: the
+# last copy is at most 0.05 s older than the program's end.  BG_PID is the
+# follower; it ends by itself when PID's counters go.
+stat_follow() {
+  bg bash -c 'for i in $(seq 200); do "$0" -p "$1" >/dev/null 2>&1 && break; sleep 0.05; done
+    while "$0" -p "$1" -a >"$2.tmp" 2>/dev/null; do mv -f "$2.tmp" "$2"; sleep 0.05; done
+    rm -f "$2.tmp"' "$STAT" "$1" "$2"
+}
+
+# ctr_in FILE GROUP NAME: one counter from a saved `usock-stat -a` output
+# (as ctr reads a running process).  Returns non-zero (and prints nothing)
+# when the counter is not there.
+ctr_in() {
+  local v
+  v=$(awk -v g="$2:" -v n="$3" '
+    /^[^ ]/ { ing = ($0 == g); next }
+    ing && $1 == n && !found { print $2; found = 1 }
+    END { if (!found) exit 1 }' "$1" 2>/dev/null) || return 1
+  [[ "$v" =~ ^[0-9]+$ ]] || return 1
+  printf '%s\n' "$v"
+}
+
+# kstat NAME: one counter of the kernel's TCP in $LAB_K from nstat
+# (TcpRetransSegs, TcpExtTCPSACKRecovery, ...), absolute value; nstat's
+# history is left alone (-s).
+kstat() { kx nstat -saz "$1" | awk -v n="$1" '$1 == n { print $2; f = 1 } END { exit !f }'; }
+
+# bg_wait SECONDS PID: waits for a process started with bg to end, at most
+# SECONDS; returns its exit status, or 124 after stopping it (bg_stop) when
+# it is still running then.  (Programs started with bg without `timeout`
+# keep their PID through setsid, ip netns exec and env, so PID is also the
+# one usock-stat -p knows.)
+bg_wait() {
+  local secs=$1 pid=$2 i
+  for ((i = 0; i < secs * 20; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    bg_stop "$pid"
+    return 124
+  fi
+  wait "$pid"
+}
+
+# bg_in FILE CMD...: as bg, with standard input from FILE (bash gives a
+# background command /dev/null as its input unless the command itself
+# redirects it, so `bg CMD <FILE` would not do).
+bg_in() {
+  local in=$1
+  shift
+  setsid "$@" <"$in" &
+  BG_PID=$!
+  LAB_BG+=("$BG_PID")
+}
+
+# --- TCP transfers between the kernel and usock-cat ---------------------------
+
+# tcp_data BYTES: makes TCP_DATA ($LAB_TMP/tcp.data), BYTES random bytes,
+# and puts its SHA-256 in TCP_SHA.
+tcp_data() {
+  TCP_DATA=$LAB_TMP/tcp.data
+  TCP_BYTES=$1
+  head -c "$1" /dev/urandom >"$TCP_DATA" || die "generate $1 bytes of test data"
+  TCP_SHA=$(sha_of "$TCP_DATA")
+}
+
+# tcp_xfer KIND PORT LIMIT [VAR=value...]: moves TCP_DATA over one TCP
+# connection between the kernel (socat) and usock-cat (with the given
+# settings), each end given LIMIT seconds, and checks it.  KIND:
+#   k2us  kernel client -> usock server: `socat -u FILE TCP:...` into
+#         `usock-cat -l PORT > file`
+#   us2k  usock server -> kernel client: `usock-cat -l PORT < file` into
+#         `socat -u TCP:... -`
+#   uc2k  usock client -> kernel server: `usock-cat 198.18.0.1 PORT < file`
+#         into `socat -u TCP-LISTEN:PORT -`
+#   k2uc  kernel server -> usock client: `socat -u FILE TCP-LISTEN:PORT`
+#         into `usock-cat 198.18.0.1 PORT > file`
+# Checks: both ends exit 0, the receiver has TCP_BYTES bytes with TCP_SHA,
+# usock-cat says nothing on stderr but its "listening" line.  Sets
+# XFER_WHAT (the description), XFER_MS (the time from the connecting side's
+# start to both ends' exit) and XFER_STAT (a file: usock-cat's last
+# `usock-stat -a` before it ended; see stat_follow).
+tcp_xfer() {
+  local kind=$1 port=$2 limit=$3 ucat=$BUILD/apps/usock-cat
+  local out=$LAB_TMP/xfer$2.out err=$LAB_TMP/xfer$2.err uin=/dev/null uout=/dev/null
+  local upid kpid fpid t0 krc urc extra
+  shift 3
+  XFER_STAT=$LAB_TMP/xfer$port.stat
+  rm -f "$out" "$XFER_STAT"
+  case $kind in
+  k2us) XFER_WHAT="kernel client -> usock server"; uout=$out ;;
+  us2k) XFER_WHAT="usock server -> kernel client"; uin=$TCP_DATA ;;
+  uc2k) XFER_WHAT="usock client -> kernel server"; uin=$TCP_DATA ;;
+  k2uc) XFER_WHAT="kernel server -> usock client"; uout=$out ;;
+  *) die "tcp_xfer: kind $kind" ;;
+  esac
+  [ $# -gt 0 ] && XFER_WHAT="$XFER_WHAT ($*)"
+  case $kind in
+  k2us | us2k)
+    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" -l "$port" >"$uout" 2>"$err"
+    upid=$BG_PID
+    stat_follow "$upid" "$XFER_STAT"
+    fpid=$BG_PID
+    wait_until 10 grep -q "listening on port $port" "$err" ||
+      die "$XFER_WHAT: usock-cat -l $port listens" "$(cat "$err")"
+    t0=$(now_ms)
+    if [ "$kind" = k2us ]; then
+      kx timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" "TCP:$LAB_UIP:$port"
+    else
+      kx timeout "$limit" socat -u "TCP:$LAB_UIP:$port" - >"$out"
+    fi
+    krc=$?
+    bg_wait "$limit" "$upid"
+    urc=$?
+    ;;
+  uc2k | k2uc)
+    if [ "$kind" = uc2k ]; then
+      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "TCP-LISTEN:$port,reuseaddr" - >"$out"
+    else
+      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" \
+        "TCP-LISTEN:$port,reuseaddr"
+    fi
+    kpid=$BG_PID
+    wait_until 10 tcp_listening "$LAB_K" "$port" ||
+      die "$XFER_WHAT: kernel socat listens on $port"
+    t0=$(now_ms)
+    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" "$LAB_KIP" "$port" >"$uout" 2>"$err"
+    upid=$BG_PID
+    stat_follow "$upid" "$XFER_STAT"
+    fpid=$BG_PID
+    bg_wait "$limit" "$upid"
+    urc=$?
+    bg_wait 10 "$kpid"
+    krc=$?
+    ;;
+  esac
+  XFER_MS=$(($(now_ms) - t0))
+  [ "$XFER_MS" -gt 0 ] || XFER_MS=1
+  echo "# $XFER_WHAT: $TCP_BYTES bytes in $((XFER_MS / 1000)).$(printf '%03d' $((XFER_MS % 1000))) s," \
+    "$((TCP_BYTES * 8 / XFER_MS / 1000)) Mbit/s"
+  check_eq "$XFER_WHAT: kernel socat exited 0" "$krc" 0
+  check_eq "$XFER_WHAT: usock-cat exited 0" "$urc" 0
+  check_eq "$XFER_WHAT: $TCP_BYTES bytes arrived" "$(stat -c %s "$out" 2>/dev/null)" "$TCP_BYTES"
+  check_eq "$XFER_WHAT: SHA-256 equal" "$(sha_of "$out")" "$TCP_SHA"
+  extra=$(grep -v '^usock-cat: listening on port' "$err")
+  check_eq "$XFER_WHAT: usock-cat wrote nothing else on stderr" "$extra" ""
+  # The follower has seen the end (it stops when the counters go).
+  bg_wait 5 "$fpid"
+  rm -f "$out"
+}
