@@ -239,6 +239,15 @@ afp_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 		struct us_pkt *p;
 
 		if (a->left == 0) {
+			/*
+			 * The ring came round to a block whose frames the stack still
+			 * holds: its status still says USER but it is old.  Reading it
+			 * again would hand out frames twice (and the kernel would write
+			 * over them once returned).  Wait until it is released; the
+			 * kernel waits there too.
+			 */
+			if (a->done[a->cur])
+				break;
 			if ((__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
 			     TP_STATUS_USER) == 0)
 				break;
