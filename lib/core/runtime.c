@@ -5,6 +5,7 @@
  * USOCK_BUSY_POLL), exports counters in /dev/shm for usock-stat, and stops
  * everything at exit.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -145,12 +146,41 @@ service(void *arg)
 	return NULL;
 }
 
+/*
+ * Removes counters files left by usock processes that died without their
+ * exit handler (killed, or ended with _exit), so /dev/shm does not fill.
+ */
+static void
+remove_stale_stats(void)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], *end;
+		long pid;
+
+		if (strncmp(e->d_name, "usock.", 6) != 0)
+			continue;
+		pid = strtol(e->d_name + 6, &end, 10);
+		if (*end != '\0' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "/dev/shm/%s", e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 /* Exports the counters as /dev/shm/usock.<pid>; failure only means no usock-stat. */
 static void
 export_stats(struct us_stack *st)
 {
 	struct us_stats_file *f;
 	int fd;
+
+	remove_stale_stats();
 
 	snprintf(us_rt.shm_path, sizeof(us_rt.shm_path), "/dev/shm/usock.%d", (int)getpid());
 	fd = open(us_rt.shm_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
