@@ -174,6 +174,23 @@ afp_close(struct us_drv *d)
 	free(a);
 }
 
+/* A pool copy of a frame, for when it cannot stay in the ring; NULL (counted) if none. */
+static struct us_pkt *
+copy_frame(struct afp *a, const uint8_t *data, uint32_t len)
+{
+	struct us_pkt *p = us_pkt_alloc(a->drv.pool);
+
+	if (p == NULL || us_pkt_tailroom(p) < len) {
+		if (p != NULL)
+			us_pkt_free(p);
+		a->drv.stats->rx_nobuf++;
+		return NULL;
+	}
+	memcpy(us_pkt_append(p, len), data, len);
+	a->drv.stats->rx_copied++;
+	return p;
+}
+
 static struct us_pkt *
 take_frame(struct afp *a, struct tpacket3_hdr *h)
 {
@@ -198,16 +215,7 @@ take_frame(struct afp *a, struct tpacket3_hdr *h)
 		a->refs[a->cur]++;
 		return p;
 	}
-	p = us_pkt_alloc(a->drv.pool);
-	if (p == NULL || us_pkt_tailroom(p) < len) {
-		if (p != NULL)
-			us_pkt_free(p);
-		a->drv.stats->rx_nobuf++;
-		return NULL;
-	}
-	memcpy(us_pkt_append(p, len), data, len);
-	a->drv.stats->rx_copied++;
-	return p;
+	return copy_frame(a, data, len);
 }
 
 /* Adds the frames the kernel could not put in the ring (full) to our counters. */
@@ -340,16 +348,7 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 			a->fheld++;
 			a->holder[(a->fcur + a->nframes - 1) % a->nframes] = p;
 		} else {
-			p = us_pkt_alloc(d->pool);
-			if (p != NULL && us_pkt_tailroom(p) >= h->tp_snaplen) {
-				memcpy(us_pkt_append(p, h->tp_snaplen), data, h->tp_snaplen);
-				d->stats->rx_copied++;
-			} else {
-				if (p != NULL)
-					us_pkt_free(p);
-				p = NULL;
-				d->stats->rx_nobuf++;
-			}
+			p = copy_frame(a, data, h->tp_snaplen);
 			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 			if (p == NULL)
 				continue;

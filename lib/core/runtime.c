@@ -304,25 +304,22 @@ us_rt_stop_locked(void)
 
 	if (us_rt.st == NULL)
 		return;
+	/* Close what the application left open the way usock_close does (queued data, then FIN). */
+	for (i = 0; i < us_rt.nfd; i++) {
+		struct us_sock *s = us_rt.fdtab[i];
+
+		if (s == NULL)
+			continue;
+		us_rt.fdtab[i] = NULL;
+		s->fd = -1;
+		us_sock_close(us_rt.st, s);
+		close((int)i);
+	}
+	us_stack_flush(us_rt.st);
 	if (us_rt.thr_running) {
-		/*
-		 * Close what the application left open the way usock_close does
-		 * (queued data, then FIN), and give those connections a bounded
-		 * time to finish while the service thread still runs.
-		 */
+		/* Give those connections a bounded time to finish while the service thread runs. */
 		uint64_t deadline = us_clock_ns() + US_EXIT_LINGER_NS;
 
-		for (i = 0; i < us_rt.nfd; i++) {
-			struct us_sock *s = us_rt.fdtab[i];
-
-			if (s == NULL)
-				continue;
-			us_rt.fdtab[i] = NULL;
-			s->fd = -1;
-			us_sock_close(us_rt.st, s);
-			close((int)i);
-		}
-		us_stack_flush(us_rt.st);
 		wake_service();
 		while (us_tcp_active(us_rt.st) > 0 && us_rt_wait(deadline) == 0)
 			;
@@ -334,15 +331,6 @@ us_rt_stop_locked(void)
 		pthread_join(us_rt.thr, NULL);
 		pthread_mutex_lock(&us_rt.mu);
 		us_rt.thr_running = 0;
-	}
-	for (i = 0; i < us_rt.nfd; i++) {
-		struct us_sock *s = us_rt.fdtab[i];
-
-		if (s == NULL)
-			continue;
-		us_rt.fdtab[i] = NULL;
-		s->fd = -1;
-		close((int)i);
 	}
 	free(us_rt.fdtab);
 	us_rt.fdtab = NULL;
