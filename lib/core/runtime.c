@@ -375,17 +375,27 @@ us_rt_enter(void)
 	return rc;
 }
 
-void
-us_rt_leave(void)
+/*
+ * Before an application thread lets go of the stack: send what the call
+ * queued, and wake the service thread if the call armed a timer earlier
+ * than the one it sleeps towards.
+ */
+static void
+hand_back(void)
 {
 	struct us_stack *st = us_rt.st;
 
 	if (st != NULL) {
 		us_stack_flush(st);
-		/* A call may have armed a timer earlier than the service thread's planned wake. */
 		if (us_rt.sleep_until != 0 && us_stack_next_deadline(st) < us_rt.sleep_until)
 			wake_service();
 	}
+}
+
+void
+us_rt_leave(void)
+{
+	hand_back();
 	pthread_mutex_unlock(&us_rt.mu);
 }
 
@@ -395,6 +405,8 @@ us_rt_wait(uint64_t deadline)
 	struct timespec ts;
 	uint64_t now;
 
+	/* Waiting lets go of the stack as leaving does: a SYN left unsent would wait with us. */
+	hand_back();
 	if (deadline == UINT64_MAX) {
 		pthread_cond_wait(&us_rt.cv, &us_rt.mu);
 		return 0;

@@ -314,7 +314,9 @@ us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state)
 	if (trace < 0)
 		trace = getenv("USOCK_TCP_TRACE") != NULL;
 	if (trace)
-		fprintf(stderr, "usock: tcp %u -> %u:%u %s -> %s\n", tp->so ? tp->so->lport : 0,
+		fprintf(stderr, "usock: %llu.%03llu tcp %u -> %u:%u %s -> %s\n",
+			(unsigned long long)(st->now / 1000000000ull),
+			(unsigned long long)(st->now / 1000000ull % 1000), tp->so ? tp->so->lport : 0,
 			tp->so ? tp->so->faddr & 0xff : 0, tp->so ? tp->so->fport : 0,
 			state_names[tp->state], state_names[state]);
 	if (state == US_TCPS_ESTABLISHED && tp->state < US_TCPS_ESTABLISHED)

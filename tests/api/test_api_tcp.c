@@ -108,6 +108,33 @@ Test(api_tcp, connect_send_recv_with_the_kernel)
 	close(k);
 }
 
+/*
+ * A blocking call hands its packets to the link before it sleeps: with the
+ * service thread idle (no timers armed), a SYN left queued would go out only
+ * when connect gave up.
+ */
+Test(api_tcp, connect_from_an_idle_stack_does_not_wait_for_its_timeout)
+{
+	struct sockaddr_in to = sin4(LAB_KERNEL_IP, 7310);
+	int k = k_listen(7310), s = usock_socket(USOCK_AF_INET, USOCK_SOCK_STREAM, 0), i;
+
+	cr_assert_geq(s, 0);
+	for (i = 0; i < 3; i++) {
+		int c;
+
+		sleep_ms(300);	/* long enough for the service thread to go to sleep */
+		if (i > 0)
+			s = usock_socket(USOCK_AF_INET, USOCK_SOCK_STREAM, 0);
+		cr_assert_eq(usock_settimeout(s, 2.0), 0);
+		expect_ret(usock_connect(s, SA(&to), sizeof(to)), 0);
+		c = accept(k, NULL, NULL);
+		cr_assert_geq(c, 0);
+		close(c);
+		usock_close(s);
+	}
+	close(k);
+}
+
 Test(api_tcp, accept_fills_the_peer_address_and_inherits_the_mode)
 {
 	int ls = u_listen(7302, 4), k = k_connect(7302), c;
