@@ -124,6 +124,7 @@
 	X(rexmt_timeout, "retransmission timeouts")                                       \
 	X(fast_rexmt, "fast retransmits")                                                 \
 	X(sack_rexmt, "retransmissions chosen by SACK")                                   \
+	X(rexmt_lost, "retransmissions found lost (later data SACKed)")                   \
 	X(pmtu_lowered, "MSS lowered by ICMP fragmentation-needed")                       \
 	X(conn_attempt, "active opens")                                                   \
 	X(conn_accepted, "passive opens")                                                 \
@@ -177,7 +178,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 3
+#define US_STATS_VERSION 4
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -174,7 +174,8 @@ struct us_tcb {
 	uint32_t snd_ssthresh;	/* slow-start threshold, bytes */
 	uint32_t snd_recover;	/* highest sent when recovery began (NewReno "recover") */
 	uint32_t t_bytes_acked;	/* appropriate byte counting in avoidance (RFC 3465) */
-	uint32_t t_sack_hi;	/* highest byte retransmitted in this SACK recovery */
+	uint32_t t_sack_hi;	/* HighRxt: highest byte retransmitted in this SACK recovery */
+	uint32_t t_rxt_mark;	/* snd_max when the latest retransmission went */
 	const struct us_tcp_cc *cc;	/* congestion control module */
 	struct us_cubic cubic;	/* CUBIC's state */
 	struct us_sackhole t_sack[US_TCP_SACK_MAX];	/* scoreboard, sorted, above snd_una */
@@ -268,6 +269,27 @@ void us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint
 		    uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags);
 /* Sends a keepalive or zero-window probe. */
 void us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive);
+
+/* tcp_out.c: one retransmission of [seq, seq + len) (with the FIN if it ends there). */
+int us_tcp_rexmit(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len);
+
+/* tcp_sack.c (RFC 6675) */
+/* Merges the peer's SACK blocks into the scoreboard; forgets what snd_una passed. */
+void us_tcp_sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg);
+/* Bytes the scoreboard says the peer holds above snd_una. */
+uint32_t us_tcp_sacked(const struct us_tcb *tp);
+/* Un-SACKed bytes in [snd_una, x). */
+uint32_t us_tcp_unsacked_below(const struct us_tcb *tp, uint32_t x);
+/* IsLost(seq). */
+int us_tcp_sack_lost(const struct us_tcb *tp, uint32_t seq);
+/* SetPipe: bytes still in the network, by the scoreboard. */
+uint32_t us_tcp_pipe(const struct us_tcb *tp);
+/* NextSeg rule 1 (rule3 = 0) or rule 3 (rule3 = 1): a hole to retransmit.  1 or 0. */
+int us_tcp_sack_nextseg(const struct us_tcb *tp, int rule3, uint32_t *seq, uint32_t *len);
+/* Retransmissions found lost: rewinds HighRxt so they go again.  1 if so. */
+int us_tcp_sack_rexmt_lost(struct us_tcb *tp);
+/* Moves snd_nxt past SACKed ranges; returns the bytes until the next one (UINT32_MAX: none). */
+uint32_t us_tcp_sack_skip(struct us_tcb *tp);
 
 /* tcp_in.c */
 /* Handles one segment (data at the TCP header, chain); consumes pkt. */

@@ -399,119 +399,17 @@ sndbuf_drop(struct us_tcb *tp, uint32_t n)
 	}
 }
 
-/* RFC 2018/6675: merges the peer's SACK blocks into the scoreboard. */
-static void
-sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg)
-{
-	int i, j;
-
-	/* Forget what snd_una passed. */
-	for (i = 0, j = 0; i < tp->t_nsack; i++) {
-		if (SEQ_LEQ(tp->t_sack[i].end, tp->snd_una))
-			continue;
-		if (SEQ_LT(tp->t_sack[i].start, tp->snd_una))
-			tp->t_sack[i].start = tp->snd_una;
-		tp->t_sack[j++] = tp->t_sack[i];
-	}
-	tp->t_nsack = (uint8_t)j;
-	for (i = 0; i < seg->nsack; i++) {
-		uint32_t s = seg->sack[i][0], e = seg->sack[i][1];
-		int k;
-
-		/* RFC 2018 4: ignore blocks below snd_una or past what we sent (D-SACK too). */
-		if (!SEQ_LT(s, e) || SEQ_LEQ(e, tp->snd_una) || SEQ_GT(e, tp->snd_max))
-			continue;
-		if (SEQ_LT(s, tp->snd_una))
-			s = tp->snd_una;
-		/* Merge with overlapping or touching ranges, keep sorted. */
-		for (k = 0; k < tp->t_nsack;) {
-			struct us_sackhole *h = &tp->t_sack[k];
-
-			if (SEQ_LEQ(h->start, e) && SEQ_GEQ(h->end, s)) {
-				s = SEQ_MIN(s, h->start);
-				e = SEQ_MAX(e, h->end);
-				memmove(h, h + 1, (size_t)(tp->t_nsack - k - 1) * sizeof(*h));
-				tp->t_nsack--;
-				continue;
-			}
-			k++;
-		}
-		if (tp->t_nsack == US_TCP_SACK_MAX)
-			tp->t_nsack--;	/* drop the highest range: it is the least useful */
-		for (k = tp->t_nsack; k > 0 && SEQ_GT(tp->t_sack[k - 1].start, s); k--)
-			tp->t_sack[k] = tp->t_sack[k - 1];
-		tp->t_sack[k].start = s;
-		tp->t_sack[k].end = e;
-		tp->t_nsack++;
-	}
-}
-
-/* Bytes the scoreboard says the peer holds above snd_una. */
-static uint32_t
-sacked_bytes(const struct us_tcb *tp)
-{
-	uint32_t n = 0;
-	int i;
-
-	for (i = 0; i < tp->t_nsack; i++)
-		n += tp->t_sack[i].end - tp->t_sack[i].start;
-	return n;
-}
-
 /*
- * Retransmits the first hole (snd_una, or after SACKed ranges) once, by
- * rewinding snd_nxt for a single segment.
+ * Fast retransmit (RFC 5681 3.2, RFC 6582 3.2): snd_una's segment goes once
+ * at once.  With SACK, RFC 6675 5 then: cwnd = ssthresh, and whatever else
+ * goes is what cwnd - pipe allows; without, NewReno's cwnd = ssthresh +
+ * 3 SMSS, inflated by each further duplicate.
  */
-static void
-retransmit_hole(struct us_stack *st, struct us_tcb *tp)
-{
-	uint32_t onxt = tp->snd_nxt, ocwnd = tp->snd_cwnd, seq = tp->snd_una;
-	int i;
-
-	if (tp->t_flags & US_TF_SACK_PERMIT) {
-		/* RFC 6675 NextSeg: the lowest un-SACKed byte not yet retransmitted. */
-		if (SEQ_GT(tp->t_sack_hi, seq))
-			seq = tp->t_sack_hi;
-		for (i = 0; i < tp->t_nsack; i++)
-			if (SEQ_LEQ(tp->t_sack[i].start, seq) && SEQ_GT(tp->t_sack[i].end, seq))
-				seq = tp->t_sack[i].end;
-		/*
-		 * Only below the highest SACKed byte is a hole known (NextSeg rules
-		 * 1.b and 3); snd_una itself, the segment the duplicate ACKs point
-		 * at, always qualifies.  With no SACK block at all there is no hole
-		 * above snd_una: retransmitting there would resend the whole flight,
-		 * one segment per duplicate ACK, after a spurious fast retransmit.
-		 */
-		if (!SEQ_LT(seq, tp->snd_max) ||
-		    (seq != tp->snd_una &&
-		     (tp->t_nsack == 0 || SEQ_GEQ(seq, tp->t_sack[tp->t_nsack - 1].end))))
-			return;
-		st->stats->tcp.sack_rexmt++;
-	}
-	tp->snd_nxt = seq;
-	tp->snd_cwnd = tp->snd_nxt - tp->snd_una + tp->t_maxseg;
-	/* The retransmission must go even if the window math says the pipe is full. */
-	if (tp->snd_cwnd < tp->t_maxseg)
-		tp->snd_cwnd = tp->t_maxseg;
-	{
-		uint32_t owin = tp->snd_wnd;
-
-		if (tp->snd_wnd < tp->snd_nxt - tp->snd_una + tp->t_maxseg)
-			tp->snd_wnd = tp->snd_nxt - tp->snd_una + tp->t_maxseg;
-		us_tcp_output(st, tp);
-		tp->snd_wnd = owin;
-	}
-	if (SEQ_GT(tp->snd_nxt, tp->t_sack_hi))
-		tp->t_sack_hi = tp->snd_nxt;
-	tp->snd_cwnd = ocwnd;
-	if (SEQ_GT(onxt, tp->snd_nxt))
-		tp->snd_nxt = onxt;
-}
-
-/* RFC 5681 3.2 / RFC 6582 3.2: entering fast retransmit and recovery. */
 static void
 enter_recovery(struct us_stack *st, struct us_tcb *tp)
 {
+	uint32_t len = tp->snd_max - tp->snd_una;
+
 	st->stats->tcp.fast_rexmt++;
 	tp->cc->loss(tp, st->now);
 	tp->snd_recover = tp->snd_max;
@@ -520,8 +418,15 @@ enter_recovery(struct us_stack *st, struct us_tcb *tp)
 	tp->t_rttime = 0;	/* Karn: no sample across a retransmission */
 	us_tcp_timer_set(st, tp, US_TCPT_REXMT,
 			 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
-	retransmit_hole(st, tp);
-	tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
+	if (tp->t_nsack > 0 && SEQ_LT(tp->t_sack[0].start, tp->snd_una + len))
+		len = tp->t_sack[0].start - tp->snd_una;
+	us_tcp_rexmit(st, tp, tp->snd_una, len < tp->t_maxseg ? len : tp->t_maxseg);
+	if (tp->t_flags & US_TF_SACK_PERMIT) {
+		tp->snd_cwnd = tp->snd_ssthresh;
+		us_tcp_output(st, tp);
+	} else {
+		tp->snd_cwnd = tp->snd_ssthresh + 3u * tp->t_maxseg;
+	}
 }
 
 /*
@@ -532,10 +437,11 @@ static int
 ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, uint32_t owin)
 {
 	struct us_sock *so = tp->so;
-	uint32_t acked, sacked0 = sacked_bytes(tp);
+	uint32_t acked, sacked0 = us_tcp_sacked(tp);
+	int sack = (tp->t_flags & US_TF_SACK_PERMIT) != 0;
 
-	if (seg->nsack > 0 && (tp->t_flags & US_TF_SACK_PERMIT))
-		sack_update(tp, seg);
+	if (seg->nsack > 0 && sack)
+		us_tcp_sack_update(tp, seg);
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
 		/*
 		 * RFC 5681 2: a duplicate ACK carries no data and leaves the window
@@ -549,17 +455,20 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 		 */
 		if (seg->ack == tp->snd_una && tp->snd_max != tp->snd_una &&
 		    tp->t_timer[US_TCPT_REXMT] != 0 &&
-		    ((tp->t_flags & US_TF_SACK_PERMIT)
-			     ? sacked_bytes(tp) > sacked0
+		    (sack ? us_tcp_sacked(tp) > sacked0
 			     : seg->len == 0 && !(seg->flags & (US_TH_SYN | US_TH_FIN)) &&
 				       (seg->wnd << tp->snd_wscale) == owin)) {
 			st->stats->tcp.rx_dupack++;
 			tp->t_dupacks++;
 			if (tp->t_flags & US_TF_FASTRECOVERY) {
-				/* Each duplicate means a segment left the network. */
-				tp->snd_cwnd += tp->t_maxseg;
-				if (tp->t_flags & US_TF_SACK_PERMIT)
-					retransmit_hole(st, tp);
+				if (sack) {
+					/* RFC 6675 5 (C): the scoreboard says what left. */
+					if (us_tcp_sack_rexmt_lost(tp))
+						st->stats->tcp.rexmt_lost++;
+				} else {
+					/* Each duplicate means a segment left the network. */
+					tp->snd_cwnd += tp->t_maxseg;
+				}
 				us_tcp_output(st, tp);
 			} else if (tp->t_dupacks == 3 ||
 				   /*
@@ -567,8 +476,7 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 				    * * SMSS bytes SACKed above it, so a small flight with
 				    * fewer than 3 duplicates still recovers without an RTO.
 				    */
-				   ((tp->t_flags & US_TF_SACK_PERMIT) &&
-				    sacked_bytes(tp) > 2u * tp->t_maxseg && tp->t_dupacks < 3)) {
+				   (sack && us_tcp_sack_lost(tp, tp->snd_una) && tp->t_dupacks < 3)) {
 				/* RFC 6582 3.2 step 2: only if this is not a stale recovery. */
 				if (SEQ_GT(seg->ack - 1, tp->snd_recover) ||
 				    tp->snd_recover == tp->snd_una ||
@@ -618,16 +526,24 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 				tp->cc->recovered(tp, st->now);
 			tp->t_dupacks = 0;
 		} else {
-			/* Partial ACK: the next hole is lost too; retransmit it, deflate. */
 			tp->snd_una = seg->ack;
 			sndbuf_drop(tp, acked);
-			if (tp->t_nsack > 0)
-				sack_update(tp, seg);
-			retransmit_hole(st, tp);
-			tp->snd_cwnd = tp->snd_cwnd > acked ? tp->snd_cwnd - acked : 0;
-			tp->snd_cwnd += tp->t_maxseg;
 			us_tcp_timer_set(st, tp, US_TCPT_REXMT,
 					 st->now + (uint64_t)tp->t_rto * 1000);
+			if (sack) {
+				/* RFC 6675 5 (C): a partial ACK is one more ACK in recovery. */
+				us_tcp_sack_update(tp, seg);
+				if (us_tcp_sack_rexmt_lost(tp))
+					st->stats->tcp.rexmt_lost++;
+			} else {
+				/* RFC 6582 3.2 step 5: the next segment is lost too; deflate. */
+				uint32_t len = tp->snd_max - tp->snd_una;
+
+				us_tcp_rexmit(st, tp, tp->snd_una,
+					      len < tp->t_maxseg ? len : tp->t_maxseg);
+				tp->snd_cwnd = tp->snd_cwnd > acked ? tp->snd_cwnd - acked : 0;
+				tp->snd_cwnd += tp->t_maxseg;
+			}
 			goto acked_done;
 		}
 	} else {
@@ -657,7 +573,7 @@ acked_done:
 		us_tcp_timer_set(st, tp, US_TCPT_REXMT,
 				 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
 	if (tp->t_nsack > 0)
-		sack_update(tp, seg);
+		us_tcp_sack_update(tp, seg);
 	us_sock_wakeup(st, so);
 	/* Our FIN acknowledged? */
 	if ((tp->t_flags & US_TF_SENTFIN) && tp->snd_una == tp->snd_max) {

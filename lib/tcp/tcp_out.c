@@ -174,12 +174,66 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 }
 
 int
+us_tcp_rexmit(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len)
+{
+	uint32_t data_end = tp->snd_una + tp->snd_cc, hole_end = seq + len;
+	uint8_t flags = US_TH_ACK;
+	int rc;
+
+	if (!SEQ_LT(seq, data_end))
+		len = 0;
+	else if (SEQ_GT(seq + len, data_end))
+		len = data_end - seq;
+	/* The FIN sits one past the last byte, and goes again with it. */
+	if ((tp->t_flags & US_TF_SENTFIN) && seq + len == data_end && SEQ_GT(tp->snd_max, data_end))
+		flags |= US_TH_FIN;
+	if (len == 0 && !(flags & US_TH_FIN)) {
+		/* Nothing there to send (cannot happen with a sane scoreboard): move past it. */
+		if (SEQ_GT(hole_end, tp->t_sack_hi))
+			tp->t_sack_hi = hole_end;
+		return 0;
+	}
+	rc = send_segment(st, tp, seq, len, flags);
+	if (rc == -ENOBUFS)
+		return rc;
+	st->stats->tcp.tx_rexmt++;
+	st->stats->tcp.tx_rexmt_bytes += len;
+	seq += len + ((flags & US_TH_FIN) ? 1 : 0);
+	if (SEQ_GT(seq, tp->t_sack_hi))
+		tp->t_sack_hi = seq;
+	tp->t_rxt_mark = tp->snd_max;
+	if (tp->t_timer[US_TCPT_REXMT] == 0)
+		us_tcp_timer_set(st, tp, US_TCPT_REXMT,
+				 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
+	return 0;
+}
+
+/*
+ * RFC 6675 5 (C): in SACK recovery, while cwnd - pipe leaves a segment,
+ * retransmit a lost hole (NextSeg rule 1) before anything new.  Returns 1
+ * when one went, 0 when new data may follow in *room bytes, -E on error.
+ */
+static int
+sack_recovery_send(struct us_stack *st, struct us_tcb *tp, uint32_t *room)
+{
+	uint32_t pipe = us_tcp_pipe(tp), seq, len;
+	int rc;
+
+	*room = tp->snd_cwnd > pipe ? tp->snd_cwnd - pipe : 0;
+	if (*room < tp->t_maxseg || !us_tcp_sack_nextseg(tp, 0, &seq, &len))
+		return 0;
+	st->stats->tcp.sack_rexmt++;
+	rc = us_tcp_rexmit(st, tp, seq, len);
+	return rc < 0 ? rc : 1;
+}
+
+int
 us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 {
 	for (;;) {
-		uint32_t off, avail, wnd, inflight, len = 0, data_end;
+		uint32_t off, avail, wnd, inflight, len = 0, data_end, room, seq, skip = UINT32_MAX;
 		uint8_t flags = US_TH_ACK;
-		int fin = 0, rc;
+		int fin = 0, rc, sackrec = 0;
 
 		if (tp->state == US_TCPS_CLOSED || tp->state == US_TCPS_LISTEN ||
 		    tp->state == US_TCPS_TIME_WAIT) {
@@ -206,17 +260,42 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 				return send_segment(st, tp, tp->snd_nxt, 0, US_TH_ACK);
 			return 0;
 		}
+		inflight = tp->snd_nxt - tp->snd_una;
+		if ((tp->t_flags & (US_TF_FASTRECOVERY | US_TF_SACK_PERMIT)) ==
+		    (US_TF_FASTRECOVERY | US_TF_SACK_PERMIT)) {
+			/* The congestion window limits the pipe, not snd_nxt - snd_una. */
+			sackrec = 1;
+			rc = sack_recovery_send(st, tp, &room);
+			if (rc < 0)
+				return rc;
+			if (rc > 0)
+				continue;
+		} else {
+			uint32_t used;
+
+			/*
+			 * Going back after a timeout: what the peer SACKed need not go
+			 * again, nor does it count against cwnd.
+			 */
+			if (tp->t_nsack > 0 && SEQ_LT(tp->snd_nxt, tp->snd_max)) {
+				skip = us_tcp_sack_skip(tp);
+				used = us_tcp_unsacked_below(tp, tp->snd_nxt);
+			} else {
+				used = tp->snd_nxt - tp->snd_una;
+			}
+			inflight = tp->snd_nxt - tp->snd_una;
+			room = tp->snd_cwnd > used ? tp->snd_cwnd - used : 0;
+		}
 		off = tp->snd_nxt - tp->snd_una;
 		avail = off <= tp->snd_cc ? tp->snd_cc - off : 0;
-		wnd = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
-		inflight = tp->snd_nxt - tp->snd_una;
-		if (wnd > inflight) {
-			len = wnd - inflight;
-			if (len > avail)
-				len = avail;
-			if (len > tp->t_maxseg)
-				len = tp->t_maxseg;
-		}
+		wnd = tp->snd_wnd > inflight ? tp->snd_wnd - inflight : 0;
+		len = wnd < room ? wnd : room;
+		if (len > avail)
+			len = avail;
+		if (len > skip)
+			len = skip;
+		if (len > tp->t_maxseg)
+			len = tp->t_maxseg;
 		data_end = tp->snd_una + tp->snd_cc;
 		if (len > 0 && len < tp->t_maxseg) {
 			/*
@@ -240,6 +319,15 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 			fin = 1;
 		if (len == 0 && !fin) {
 			uint32_t space = us_tcp_rcv_space(tp), adv_room;
+
+			/* RFC 6675 NextSeg rule 3: nothing new to send, so a hole not yet lost. */
+			if (sackrec && room >= tp->t_maxseg && us_tcp_sack_nextseg(tp, 1, &seq, &len)) {
+				st->stats->tcp.sack_rexmt++;
+				rc = us_tcp_rexmit(st, tp, seq, len);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
 
 			/*
 			 * Only the window the header can carry counts: without window

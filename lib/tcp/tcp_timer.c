@@ -54,8 +54,13 @@ rexmt_timeout(struct us_stack *st, struct us_tcb *tp)
 		tp->t_flags &= ~US_TF_FASTRECOVERY;
 		tp->t_dupacks = 0;
 		tp->snd_recover = tp->snd_max;
-		/* The receiver may have reneged on what it SACKed (RFC 2018 8). */
-		tp->t_nsack = 0;
+		/*
+		 * Going back from snd_una skips what the peer SACKed (RFC 6675 5.1);
+		 * but a receiver may renege on SACKs (RFC 2018 8), so from the second
+		 * timeout on the scoreboard is forgotten and everything goes again.
+		 */
+		if (tp->t_rxtshift > 1)
+			tp->t_nsack = 0;
 		tp->t_sack_hi = tp->snd_una;
 	}
 	tp->t_rttime = 0;	/* Karn's rule */

@@ -40,7 +40,7 @@ for kind in k2us us2k uc2k k2uc; do
   echo "# usock: fault_lost $(c Driver fault_lost) fault_dup $(c Driver fault_dup)" \
     "fault_reord $(c Driver fault_reord); tx_rexmt $(c Tcp tx_rexmt)" \
     "rexmt_timeout $(c Tcp rexmt_timeout) fast_rexmt $(c Tcp fast_rexmt)" \
-    "sack_rexmt $(c Tcp sack_rexmt) rx_ooo $(c Tcp rx_ooo) rx_dupdata $(c Tcp rx_dupdata);" \
+    "sack_rexmt $(c Tcp sack_rexmt) rexmt_lost $(c Tcp rexmt_lost) rx_ooo $(c Tcp rx_ooo) rx_dupdata $(c Tcp rx_dupdata);" \
     "kernel TcpRetransSegs +$((k1 - k0))"
   check_ge "$XFER_WHAT: the wrapper lost frames" "$(c Driver fault_lost)" 1
   check_ge "$XFER_WHAT: the wrapper duplicated frames" "$(c Driver fault_dup)" 1

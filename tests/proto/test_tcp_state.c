@@ -1774,6 +1774,169 @@ Test(tcp_state, sack_blocks_steer_the_fast_retransmission_to_the_holes)
 	cr_assert_eq(ST->stats->tcp.fast_rexmt, 1);
 }
 
+/* The peer acknowledges ack and SACKs the nblk ranges of segments [from, to) (0-based, SMSS each). */
+static void
+peer_sacks(uint32_t una, uint32_t ack, const uint32_t (*segs)[2], int nblk)
+{
+	uint32_t blk[4][2], n = 0;
+	uint8_t o[40];
+	int i;
+
+	for (i = 0; i < nblk; i++) {
+		blk[i][0] = una + segs[i][0] * SMSS;
+		blk[i][1] = una + segs[i][1] * SMSS;
+	}
+	t_opt_nop(o, &n);
+	t_opt_nop(o, &n);
+	t_opt_sack(o, &n, (const uint32_t (*)[2])blk, nblk);
+	t_peer_xmit(&P, P.snd_nxt, ack, US_TH_ACK, NULL, 0, o, n);
+}
+
+/* Takes the next segment and checks it is segment i (0-based) of the transfer from una. */
+static void
+take_seg(uint32_t una, uint32_t i, const char *what)
+{
+	struct t_seg s;
+
+	take(&s, what);
+	cr_assert_eq(s.seq, una + i * SMSS, "%s: segment %u, expected %u", what,
+		     (s.seq - una) / SMSS, i);
+	cr_assert_eq(s.len, SMSS, "%s", what);
+}
+
+/*
+ * RFC 6675 5: in recovery cwnd is ssthresh and limits pipe, the data the
+ * scoreboard says is still in the network: nothing new goes until pipe
+ * falls below cwnd, then one segment per segment SACKed.
+ */
+Test(tcp_state, sack_recovery_sends_only_what_cwnd_minus_pipe_allows)
+{
+	struct us_sock *so = active_open(O_ALL);
+	struct us_tcb *tp = so->tcb;
+	static uint8_t d[30 * SMSS];
+	uint32_t una = tp->snd_una, i, seg[1][2];
+
+	us_tcp_set_cc(tp, &us_tcp_newreno);
+	fill(d, sizeof(d), 0);
+	cr_assert_eq(us_tcp_send(ST, so, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	for (i = 0; i < 10; i++)
+		take_seg(una, i, "the initial window");
+	/* Segment 0 lost.  SACKs of 1 and 1-2: limited transmit sends 10 and 11. */
+	for (i = 2; i <= 3; i++) {
+		seg[0][0] = 1;
+		seg[0][1] = i;
+		peer_sacks(una, una, seg, 1);
+		take_seg(una, 8 + i, "limited transmit");
+		t_peer_expect_none(&P, "one per duplicate");
+	}
+	/* SACK of 1-3: IsLost(0); ssthresh = flight (12) / 2, cwnd = ssthresh. */
+	seg[0][1] = 4;
+	peer_sacks(una, una, seg, 1);
+	take_seg(una, 0, "the fast retransmission");
+	t_peer_expect_none(&P, "pipe 12 - 3 SACKed - 1 lost + 1 resent = 9 > cwnd 6");
+	cr_assert_eq(tp->snd_cwnd, 6 * SMSS);
+	cr_assert_eq(us_tcp_pipe(tp), 9 * SMSS);
+	for (i = 5; i <= 7; i++) {
+		seg[0][1] = i;
+		peer_sacks(una, una, seg, 1);
+		t_peer_expect_none(&P, "pipe still at or above cwnd");
+	}
+	cr_assert_eq(us_tcp_pipe(tp), 6 * SMSS);
+	for (i = 8; i <= 12; i++) {
+		seg[0][1] = i;
+		peer_sacks(una, una, seg, 1);
+		take_seg(una, i + 4, "one new segment per segment SACKed");
+		t_peer_expect_none(&P, "only one");
+		cr_assert_eq(us_tcp_pipe(tp), 6 * SMSS);
+	}
+	cr_assert_eq(ST->stats->tcp.fast_rexmt, 1);
+	cr_assert_eq(ST->stats->tcp.tx_rexmt, 1, "segment 0 went again once, nothing else");
+	/* The retransmission arrives: everything up to 15 is acknowledged, recovery ends. */
+	seg[0][0] = 1;
+	t_peer_xmit(&P, P.snd_nxt, una + 12 * SMSS, US_TH_ACK, NULL, 0, NULL, 0);
+	cr_assert_eq(tp->t_flags & US_TF_FASTRECOVERY, 0);
+}
+
+/*
+ * A retransmission lost again: once segments sent after it are SACKed
+ * (three of them), the hole goes again at once rather than at the RTO.
+ */
+Test(tcp_state, a_lost_retransmission_goes_again_before_the_rto)
+{
+	struct us_sock *so = active_open(O_ALL);
+	struct us_tcb *tp = so->tcb;
+	static uint8_t d[40 * SMSS];
+	uint32_t una = tp->snd_una, i, seg[1][2] = { { 1, 0 } };
+	struct t_seg s;
+
+	us_tcp_set_cc(tp, &us_tcp_newreno);
+	fill(d, sizeof(d), 0);
+	cr_assert_eq(us_tcp_send(ST, so, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	for (i = 0; i < 10; i++)
+		take_seg(una, i, "the initial window");
+	for (i = 2; i <= 9; i++) {
+		seg[0][1] = i;
+		peer_sacks(una, una, seg, 1);
+		while (t_peer_take(&P, &s))
+			cr_assert(s.seq != una || i == 4, "segment 0 goes once, at IsLost");
+	}
+	/* Everything sent so far (0..11 plus what recovery let out) was before the mark. */
+	cr_assert_eq(tp->t_rxt_mark, una + 12 * SMSS);
+	for (i = 10; i <= 14; i++) {
+		seg[0][1] = i;
+		peer_sacks(una, una, seg, 1);
+		while (t_peer_take(&P, &s))
+			cr_assert_neq(s.seq, una, "not yet: %u SACKed above the mark", i - 12);
+	}
+	cr_assert_eq(ST->stats->tcp.rexmt_lost, 0);
+	/* The third segment sent after the retransmission is SACKed: it was lost. */
+	seg[0][1] = 15;
+	peer_sacks(una, una, seg, 1);
+	take_seg(una, 0, "the second retransmission of segment 0");
+	cr_assert_eq(ST->stats->tcp.rexmt_lost, 1);
+	cr_assert_eq(ST->stats->tcp.rexmt_timeout, 0);
+	cr_assert_eq(tp->t_timer[US_TCPT_REXMT] - T.now, (uint64_t)tp->t_rto * 1000,
+		     "the RTO was not what sent it");
+}
+
+/*
+ * After a timeout the stack goes back to snd_una but skips what the peer
+ * SACKed (RFC 6675 5.1); from the second timeout on it forgets the SACKs,
+ * in case the receiver reneged (RFC 2018 8).
+ */
+Test(tcp_state, going_back_after_a_timeout_skips_sacked_data_once)
+{
+	struct us_sock *so = active_open(O_ALL);
+	struct us_tcb *tp = so->tcb;
+	uint8_t d[5 * SMSS];
+	uint32_t una = tp->snd_una, i;
+	const uint32_t segs[2][2] = { { 1, 2 }, { 3, 4 } };
+
+	fill(d, sizeof(d), 0);
+	cr_assert_eq(us_tcp_send(ST, so, d, sizeof(d), 0), (ssize_t)sizeof(d));
+	for (i = 0; i < 5; i++)
+		take_seg(una, i, "the data");
+	/* 1 and 3 arrive: two segments SACKed is not yet a loss. */
+	peer_sacks(una, una, segs, 2);
+	t_peer_expect_none(&P, "no fast retransmit, nothing new to send");
+	cr_assert_eq(tp->t_nsack, 2);
+	at(tp->t_timer[US_TCPT_REXMT]);
+	take_seg(una, 0, "the timeout's retransmission");
+	t_peer_expect_none(&P, "cwnd is one segment");
+	cr_assert_eq(tp->t_nsack, 2, "the first timeout keeps the scoreboard");
+	/* 0 and 1 acknowledged: cwnd 2 lets 2 and 4 go; 3 is SACKed. */
+	peer_sacks(una, una + 2 * SMSS, segs + 1, 1);
+	take_seg(una, 2, "the hole above the ACK");
+	take_seg(una, 4, "the next hole, skipping the SACKed segment");
+	t_peer_expect_none(&P, "nothing else");
+	/* A second timeout forgets the scoreboard: segment 3 will go again too. */
+	at(tp->t_timer[US_TCPT_REXMT]);
+	take_seg(una, 2, "the first timeout of this flight");
+	at(tp->t_timer[US_TCPT_REXMT]);
+	take_seg(una, 2, "the second");
+	cr_assert_eq(tp->t_nsack, 0, "the second timeout forgets what was SACKed");
+}
+
 /* ------------------------------------------------------------------ */
 /* Nagle (RFC 1122 4.2.3.4)                                            */
 /* ------------------------------------------------------------------ */
