@@ -118,6 +118,7 @@
 	X(tx_rst, "resets sent")                                                          \
 	X(tx_challenge, "challenge ACKs sent (RFC 5961)")                                 \
 	X(tx_challenge_limited, "challenge ACKs not sent: rate limit")                   \
+	X(tx_oow_limited, "ACKs to out-of-window ACKs not sent: rate limit")              \
 	X(tx_probe, "zero-window probes sent")                                            \
 	X(tx_keepalive, "keepalive probes sent")                                          \
 	X(tx_nobuf, "segments not sent: no buffer")                                       \

@@ -143,6 +143,7 @@ struct us_tcb {
 	uint16_t t_ourmss;	/* MSS we announce */
 	uint16_t t_challenge;	/* challenge ACKs sent this second (RFC 5961 7) */
 	uint32_t t_challenge_at;	/* second of t_challenge */
+	uint32_t t_oow_ms;	/* ms of stack time of the last ACK to a bare out-of-window ACK */
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t iss;		/* initial send sequence number */
 	uint32_t snd_una;	/* oldest unacknowledged */

@@ -22,6 +22,7 @@
 #define TCP_FIN2_NS		(60ull * 1000000000ull)	/* FIN_WAIT_2 of a closed socket */
 #define TCP_OOO_MAX		256	/* out-of-order segments held */
 #define TCP_CHALLENGE_PER_S	100	/* RFC 5961 7: challenge ACKs per second */
+#define TCP_OOW_ACK_MS		500	/* between ACKs to bare out-of-window ACKs (Linux) */
 #define TCP_PAWS_IDLE_NS	(24ull * 24 * 3600 * 1000000000ull)	/* RFC 7323 5.5 */
 
 /* --- chain helpers: the payload of a segment may span buffers (IP fragments) --- */
@@ -66,6 +67,31 @@ challenge_ack(struct us_stack *st, struct us_tcb *tp)
 	}
 	tp->t_challenge++;
 	st->stats->tcp.tx_challenge++;
+	tp->t_flags |= US_TF_ACKNOW;
+	us_tcp_output(st, tp);
+}
+
+/*
+ * The duplicate ACK that answers an unacceptable segment (RFC 9293
+ * 3.10.7.4, PAWS, an ACK of data never sent).  A bare ACK out of window
+ * gets at most one answer per TCP_OOW_ACK_NS, as Linux does: two stacks
+ * that disagree about the window would otherwise answer each other's
+ * ACKs forever, and a forged stream would get one ACK each.  Data, SYN
+ * and FIN are always answered: they are retransmissions whose ACK was
+ * lost, or zero-window probes.
+ */
+static void
+oow_ack(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
+{
+	uint32_t ms = (uint32_t)(st->now / 1000000ull);
+
+	if (seg->len == 0 && !(seg->flags & (US_TH_SYN | US_TH_FIN))) {
+		if (tp->t_oow_ms != 0 && ms - tp->t_oow_ms < TCP_OOW_ACK_MS) {
+			st->stats->tcp.tx_oow_limited++;
+			return;
+		}
+		tp->t_oow_ms = ms ? ms : 1;
+	}
 	tp->t_flags |= US_TF_ACKNOW;
 	us_tcp_output(st, tp);
 }
@@ -877,8 +903,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			tp->ts_recent = 0;	/* too old to compare (RFC 7323 5.5) */
 		} else {
 			st->stats->tcp.rx_paws++;
-			tp->t_flags |= US_TF_ACKNOW;
-			us_tcp_output(st, tp);
+			oow_ack(st, tp, seg);
 			goto drop;
 		}
 	}
@@ -937,8 +962,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			 */
 			if (tp->state == US_TCPS_TIME_WAIT && (flags & US_TH_FIN))
 				us_tcp_timer_set(st, tp, US_TCPT_2MSL, st->now + TCP_2MSL_NS);
-			tp->t_flags |= US_TF_ACKNOW;
-			us_tcp_output(st, tp);
+			oow_ack(st, tp, seg);
 			goto drop;
 		}
 	}
@@ -1043,8 +1067,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 	}
 	if (SEQ_GT(seg->ack, tp->snd_max)) {
 		st->stats->tcp.rx_ackfuture++;
-		tp->t_flags |= US_TF_ACKNOW;
-		us_tcp_output(st, tp);
+		oow_ack(st, tp, seg);
 		goto drop;
 	}
 	/* RFC 7323 4.3: remember the timestamp to echo, from in-order segments only. */

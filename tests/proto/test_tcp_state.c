@@ -1073,6 +1073,36 @@ Test(tcp_state, rst_outside_the_window_is_dropped_without_answer)
 	cr_assert_eq(ST->stats->tcp.rx_rst_bad, 2);
 }
 
+/*
+ * A bare ACK outside the window gets a duplicate ACK at most every 500 ms
+ * (Linux's tcp_invalid_ratelimit), so two stacks that disagree cannot
+ * ping-pong ACKs; old data is answered every time (its sender lost our ACK).
+ */
+Test(tcp_state, acks_to_out_of_window_acks_are_rate_limited_but_not_to_old_data)
+{
+	struct us_sock *so = active_open(O_ALL);
+	int i;
+
+	t_peer_xmit(&P, P.snd_nxt + 100000000u, P.rcv_nxt, US_TH_ACK, NULL, 0, NULL, 0);
+	take_ack(P.snd_nxt, "the first answer");
+	for (i = 0; i < 5; i++)
+		t_peer_xmit(&P, P.snd_nxt + 100000000u, P.rcv_nxt, US_TH_ACK, NULL, 0, NULL, 0);
+	t_peer_expect_none(&P, "no more within 500 ms");
+	cr_assert_eq(ST->stats->tcp.tx_oow_limited, 5);
+	for (i = 0; i < 3; i++) {
+		t_peer_xmit(&P, P.snd_nxt - 10, P.rcv_nxt, US_TH_ACK, "0123456789", 10, NULL, 0);
+		take_ack(P.snd_nxt, "an ACK for each old data segment");
+	}
+	at(T.now + 499 * T_MS);
+	t_peer_xmit(&P, P.snd_nxt + 100000000u, P.rcv_nxt, US_TH_ACK, NULL, 0, NULL, 0);
+	t_peer_expect_none(&P, "still within 500 ms");
+	at(T.now + 1 * T_MS);
+	t_peer_xmit(&P, P.snd_nxt + 100000000u, P.rcv_nxt, US_TH_ACK, NULL, 0, NULL, 0);
+	take_ack(P.snd_nxt, "500 ms later, one more");
+	cr_assert_eq(ST->stats->tcp.tx_oow_limited, 6);
+	cr_assert_eq(so->tcb->state, US_TCPS_ESTABLISHED);
+}
+
 Test(tcp_state, syn_in_established_gets_challenge_ack)
 {
 	struct us_sock *so = active_open(O_ALL);
