@@ -127,6 +127,10 @@ us_ip4_is_multicast(uint32_t a)
 
 /* One's-complement sum of len bytes added to sum (not folded). */
 uint64_t us_cksum_add(uint64_t sum, const void *data, size_t len);
+/* The version of the bulk sum in use ("avx2", "neon", "generic"); tests pick one by name. */
+const char *us_cksum_impl(void);
+/* Uses that version if this CPU has it: 0, or -1. */
+int us_cksum_use(const char *name);
 /* Folds a sum to 16 bits and complements it: the value for a checksum field. */
 uint16_t us_cksum_fold(uint64_t sum);
 /* Sum over len bytes of a chain from off; handles odd-length buffers. */
