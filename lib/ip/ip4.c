@@ -150,7 +150,7 @@ put_header(uint8_t *h, uint32_t len, uint16_t id, uint16_t frag, uint8_t ttl, ui
 	us_put16(h + US_IP4_SUM, 0);
 	us_put32(h + US_IP4_SRC, src);
 	us_put32(h + US_IP4_DST, dst);
-	us_put16(h + US_IP4_SUM, us_cksum_fold(us_cksum_add(0, h, US_IP4_HLEN)));
+	us_put16(h + US_IP4_SUM, us_cksum_hdr20(h));
 }
 
 /* Hands a finished IP packet to the link: broadcast, or via ARP.  Consumes pkt. */

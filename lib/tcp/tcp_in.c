@@ -896,6 +896,40 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 		us_tcp_timer_set(st, tp, US_TCPT_KEEP,
 				 st->now + (uint64_t)tp->t_keepidle * 1000000000ull);
 
+	/*
+	 * Header prediction (Van Jacobson's, as in 4.4BSD): the next in-order
+	 * data of a one-way transfer, acknowledging nothing new, changing no
+	 * window, with no SACK news, passes every check below; take it here.
+	 */
+	if (tp->state == US_TCPS_ESTABLISHED &&
+	    (flags & (US_TH_SYN | US_TH_FIN | US_TH_RST | US_TH_URG | US_TH_ACK)) == US_TH_ACK &&
+	    seg->seq == tp->rcv_nxt && seg->ack == tp->snd_una && seg->len > 0 &&
+	    seg->nsack == 0 && tp->ooo == NULL && tp->snd_nxt == tp->snd_max &&
+	    (seg->wnd << tp->snd_wscale) == tp->snd_wnd &&
+	    SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && seg->len <= tp->rcv_adv - tp->rcv_nxt &&
+	    !(tp->t_flags & (US_TF_RCVD_FIN | US_TF_FASTRECOVERY)) &&
+	    (tp->t_flags & US_TF_RCVD_TSTMP ? seg->has_ts && (int32_t)(seg->tsval - tp->ts_recent) >= 0
+					     : !seg->has_ts)) {
+		if (seg->has_ts && tp->last_ack_sent == seg->seq) {
+			tp->ts_recent = seg->tsval;
+			tp->ts_recent_age = st->now;
+		}
+		tp->rcv_nxt += seg->len;
+		st->stats->tcp.rx_data_bytes += seg->len;
+		rcvq_append(tp, pkt, seg->len);
+		us_sock_wakeup(st, so);
+		/* Delayed ACK: at least every second full segment (RFC 5681 4.2). */
+		if (tp->t_flags & US_TF_DELACK) {
+			tp->t_flags |= US_TF_ACKNOW;
+			us_tcp_output(st, tp);
+		} else {
+			tp->t_flags |= US_TF_DELACK;
+			st->stats->tcp.tx_delack++;
+			us_tcp_timer_set(st, tp, US_TCPT_DELACK, st->now + TCP_DELACK_NS);
+		}
+		return;
+	}
+
 	/* RFC 7323 5.3: PAWS, before the sequence check, never on a RST. */
 	if (seg->has_ts && (tp->t_flags & US_TF_RCVD_TSTMP) && !(flags & US_TH_RST) &&
 	    tp->ts_recent != 0 && (int32_t)(seg->tsval - tp->ts_recent) < 0) {

@@ -488,6 +488,13 @@ us_tcp_opt_parse(const uint8_t *opt, uint32_t len, int syn, struct us_tcp_seg *s
 	seg->sack_ok = 0;
 	seg->has_ts = 0;
 	seg->nsack = 0;
+	/* What nearly every segment carries: NOP, NOP, timestamps (RFC 7323 appendix A). */
+	if (len == 12 && us_get32(opt) == 0x0101080au) {
+		seg->has_ts = 1;
+		seg->tsval = us_get32(opt + 4);
+		seg->tsecr = us_get32(opt + 8);
+		return 0;
+	}
 	while (i < len) {
 		uint8_t kind = opt[i], olen;
 

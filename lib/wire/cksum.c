@@ -283,7 +283,7 @@ us_ip4_hdr_check(const uint8_t *p, uint32_t caplen)
 	tlen = us_get16(p + US_IP4_LEN);
 	if (tlen < hlen || tlen > caplen)
 		return US_IP4E_LEN;
-	if (us_cksum_fold(us_cksum_add(0, p, hlen)) != 0)
+	if ((hlen == US_IP4_HLEN ? us_cksum_hdr20(p) : us_cksum_fold(us_cksum_add(0, p, hlen))) != 0)
 		return US_IP4E_SUM;
 	/* RFC 791 3.1: walk the options so a bad length is caught, not trusted later. */
 	for (i = US_IP4_HLEN; i < hlen;) {

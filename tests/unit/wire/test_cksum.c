@@ -111,6 +111,23 @@ Test(wire_cksum, every_version_matches_the_reference)
 	cr_log_info("checksum versions on this CPU: %d; in use: %s", tried, dflt);
 }
 
+Test(wire_cksum, the_20_byte_header_sum_matches_the_general_one)
+{
+	uint8_t h[20];
+	uint32_t x = 12345;
+	int i, k;
+
+	for (k = 0; k < 10000; k++) {
+		for (i = 0; i < 20; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			h[i] = k < 10 ? 0xff : (uint8_t)x;
+		}
+		cr_assert_eq(us_cksum_hdr20(h), us_cksum_fold(us_cksum_add(0, h, 20)), "header %d", k);
+	}
+}
+
 static void
 good_header(uint8_t *h)
 {
