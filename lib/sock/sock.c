@@ -93,9 +93,12 @@ us_sock_close(struct us_stack *st, struct us_sock *s)
 		us_udp_detach(st, s);
 	else if (s->proto == USOCK_IPPROTO_TCP)
 		us_tcp_close(st, s);
-	us_pkt_free_queue(s->rcv_head);
-	s->rcv_head = s->rcv_tail = NULL;
-	s->rcv_cc = 0;
+	if (s->proto != USOCK_IPPROTO_TCP) {
+		/* (A stream socket's queues are its connection's; the union holds a listener's.) */
+		us_pkt_free_queue(s->rcv_head);
+		s->rcv_head = s->rcv_tail = NULL;
+		s->rcv_cc = 0;
+	}
 	*s->aprev = s->anext;
 	if (s->anext != NULL)
 		s->anext->aprev = s->aprev;

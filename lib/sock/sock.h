@@ -30,41 +30,44 @@ struct us_tcb;
 #define US_EV_HUP	0x8	/* closed both ways */
 
 struct us_sock {
-	int type;		/* USOCK_SOCK_* */
-	int proto;		/* IP protocol */
-	int family;		/* AF_INET */
-	uint16_t flags;		/* US_SO_* */
-	uint16_t lport;		/* local port, host order */
-	uint16_t fport;		/* remote port, host order */
-	uint8_t ttl;		/* IP_TTL */
-	uint8_t tos;		/* IP_TOS */
-	uint32_t laddr;		/* local address, host order (0: any) */
-	uint32_t faddr;		/* remote address, host order */
-	int so_error;		/* pending error (positive errno), 0: none */
-	struct us_pkt *rcv_head;	/* received datagrams, linked by qnext */
-	struct us_pkt *rcv_tail;	/* last of them */
-	uint32_t rcv_cc;	/* bytes charged to the receive buffer */
-	uint32_t rcvbuf;	/* SO_RCVBUF */
-	uint32_t sndbuf;	/* SO_SNDBUF */
 	struct us_sock *hnext;	/* next in the protocol's port hash chain */
 	struct us_sock *anext;	/* next in the stack's list of all sockets */
 	struct us_sock **aprev;	/* where this one is linked from */
+	struct us_tcb *tcb;	/* stream sockets: the connection; NULL for other types */
+	union {
+		struct {	/* datagram sockets: received datagrams */
+			struct us_pkt *rcv_head;	/* linked by qnext */
+			struct us_pkt *rcv_tail;	/* last of them */
+			uint32_t rcv_cc;	/* bytes charged to the receive buffer */
+		};
+		struct {	/* stream listeners */
+			struct us_sock *acc_head;	/* connections ready to accept */
+			struct us_sock *acc_tail;	/* the last of them */
+			uint32_t acc_len;	/* how many */
+			uint32_t syn_len;	/* half-open connections */
+			int backlog;	/* most ready connections (listen()) */
+		};
+	};
+	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
+	uint32_t laddr;		/* local address, host order (0: any) */
+	uint32_t faddr;		/* remote address, host order */
+	uint32_t rcvbuf;	/* SO_RCVBUF */
+	uint32_t sndbuf;	/* SO_SNDBUF */
+	int so_error;		/* pending error (positive errno), 0: none */
 	int fd;			/* the descriptor the application holds */
 	int refs;		/* references: the table's and each call in progress */
-	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
-	unsigned ev_signalled;	/* events last reported through the descriptor */
+	int linger;		/* SO_LINGER seconds, -1: off */
+	uint16_t flags;		/* US_SO_* */
+	uint16_t lport;		/* local port, host order */
+	uint16_t fport;		/* remote port, host order */
+	uint8_t type;		/* USOCK_SOCK_* */
+	uint8_t proto;		/* IP protocol */
+	uint8_t family;		/* AF_INET */
+	uint8_t ttl;		/* IP_TTL */
+	uint8_t tos;		/* IP_TOS */
+	uint8_t ev_signalled;	/* events last reported through the descriptor */
 	uint8_t want_in;	/* the descriptor signals readable data (default on) */
 	uint8_t want_out;	/* a poller waits for room to write: signal US_EV_OUT too */
-	uint64_t bytes_copied;	/* payload bytes copied to the application */
-	uint64_t bytes_delivered;	/* payload bytes the application received */
-	/* stream sockets */
-	struct us_tcb *tcb;	/* the connection, NULL for other types */
-	struct us_sock *acc_head;	/* listener: connections ready to accept */
-	struct us_sock *acc_tail;	/* the last of them */
-	uint32_t acc_len;	/* how many */
-	uint32_t syn_len;	/* listener: half-open connections */
-	int backlog;		/* listener: most ready connections (listen()) */
-	int linger;		/* SO_LINGER seconds, -1: off */
 };
 
 /* Creates a socket of that kind; returns it or NULL with *err set (-E). */

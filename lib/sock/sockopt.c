@@ -130,14 +130,14 @@ set_tcp(struct us_sock *s, enum opt o, int v, const char *ccname)
 		if (v < 1 || v > 32767)
 			return -EINVAL;
 		if (o == OPT_KEEPIDLE)
-			tp->t_keepidle = (uint32_t)v;
+			tp->t_keepidle = (uint16_t)v;
 		else
-			tp->t_keepintvl = (uint32_t)v;
+			tp->t_keepintvl = (uint16_t)v;
 		return 0;
 	case OPT_KEEPCNT:
 		if (v < 1 || v > 127)
 			return -EINVAL;
-		tp->t_keepmax = (uint32_t)v;
+		tp->t_keepmax = (uint8_t)v;
 		return 0;
 	case OPT_CONGESTION:
 		cc = us_tcp_cc_find(ccname);

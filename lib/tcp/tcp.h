@@ -128,22 +128,39 @@ struct us_sackhole {
 	uint32_t end;		/* one past the last */
 };
 
+/*
+ * The SACK ranges of both directions, which a connection holds only while
+ * there are holes (taken from the stack on the first, given back when the
+ * last closes), so an idle connection does not carry them.
+ */
+struct us_tcp_sack {
+	struct us_sackhole hole[US_TCP_SACK_MAX];	/* sender: ranges the peer holds, sorted */
+	uint32_t rcv[4][2];	/* receiver: blocks to report, most recent first (RFC 2018 4) */
+	struct us_tcp_sack *next;	/* in the stack's cache of free ones */
+};
+
 struct us_tcb {
+	/* links */
 	struct us_sock *so;	/* the socket */
-	uint8_t state;		/* US_TCPS_* */
-	uint8_t t_rxtshift;	/* retransmissions of the current segment */
-	uint8_t t_dupacks;	/* consecutive duplicate ACKs */
-	uint8_t snd_wscale;	/* peer's window shift (we shift SEG.WND by it) */
-	uint8_t rcv_wscale;	/* our window shift */
-	uint8_t t_nsack;	/* blocks in t_sack */
-	uint8_t t_keepcnt;	/* keepalive probes unanswered */
-	uint8_t t_synretries;	/* SYN (or SYN-ACK) transmissions */
-	uint16_t t_flags;	/* US_TF_* */
-	uint16_t t_maxseg;	/* MSS we send: min(peer's MSS, our MTU) */
-	uint16_t t_ourmss;	/* MSS we announce */
-	uint16_t t_challenge;	/* challenge ACKs sent this second (RFC 5961 7) */
-	uint32_t t_challenge_at;	/* second of t_challenge */
-	uint32_t t_oow_ms;	/* ms of stack time of the last ACK to a bare out-of-window ACK */
+	struct us_tcb *t_hnext;	/* next in the connection hash chain */
+	struct us_sock *t_listener;	/* the listener for a connection not yet accepted */
+	struct us_sock *t_qnext;	/* next in the listener's queue */
+	const struct us_tcp_cc *cc;	/* congestion control module */
+	struct us_tcp_sack *sk;	/* SACK ranges (sk->hole: t_nsack, sk->rcv: rcv_nsack); NULL: none */
+	/* queues */
+	struct us_pkt *snd_head;	/* send buffer from snd_una: chain of payload buffers */
+	struct us_pkt *snd_tail;	/* its last buffer */
+	struct us_pkt *rcv_head;	/* in-order data not yet read, by qnext */
+	struct us_pkt *rcv_tail;	/* its last buffer */
+	struct us_pkt *ooo;	/* out-of-order segments, sorted by sequence (pkt->time) */
+	/* timers */
+	uint64_t t_timer[US_TCPT_NTIMERS];	/* deadlines, ns; 0: off */
+	struct us_cubic cubic;	/* CUBIC's state */
+	uint32_t snd_cc;	/* bytes in the send buffer */
+	uint32_t snd_off;	/* bytes of snd_head already acknowledged */
+	uint32_t rcv_cc;	/* bytes in rcv queue */
+	uint32_t ooo_cc;	/* out-of-order bytes held */
+	uint32_t t_heap;	/* index in the stack's timer heap; UINT32_MAX: absent */
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t iss;		/* initial send sequence number */
 	uint32_t snd_una;	/* oldest unacknowledged */
@@ -162,50 +179,41 @@ struct us_tcb {
 	uint32_t last_ack_sent;	/* rcv_nxt in our last ACK (RFC 7323 4.3) */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent;	/* TSval to echo */
-	uint64_t ts_recent_age;	/* when ts_recent was set, ns */
+	uint32_t ts_recent_age;	/* when ts_recent was set, seconds of stack time */
 	uint32_t ts_offset;	/* random per-connection offset of our TSval */
 	/* round-trip time (RFC 6298), microseconds */
 	uint32_t t_srtt;	/* smoothed RTT, us; 0: no sample yet */
 	uint32_t t_rttvar;	/* RTT variance, us */
 	uint32_t t_rto;		/* retransmission timeout, us */
 	uint32_t t_rtseq;	/* sequence being timed (no timestamps) */
-	uint64_t t_rttime;	/* when it was sent, ns; 0: none timed */
-	/* congestion control (RFC 5681, 6582) */
+	uint32_t t_rttime;	/* when it was sent, us of stack time (low bits); 0: none timed */
+	/* congestion control (RFC 5681, 6582, 6675) */
 	uint32_t snd_cwnd;	/* congestion window, bytes */
 	uint32_t snd_ssthresh;	/* slow-start threshold, bytes */
 	uint32_t snd_recover;	/* highest sent when recovery began (NewReno "recover") */
 	uint32_t t_bytes_acked;	/* appropriate byte counting in avoidance (RFC 3465) */
 	uint32_t t_sack_hi;	/* HighRxt: highest byte retransmitted in this SACK recovery */
 	uint32_t t_rxt_mark;	/* snd_max when the latest retransmission went */
-	const struct us_tcp_cc *cc;	/* congestion control module */
-	struct us_cubic cubic;	/* CUBIC's state */
-	struct us_sackhole t_sack[US_TCP_SACK_MAX];	/* scoreboard, sorted, above snd_una */
-	/* keepalive settings (seconds) */
-	uint32_t t_keepidle;	/* idle before the first probe */
-	uint32_t t_keepintvl;	/* between probes */
-	uint32_t t_keepmax;	/* probes before giving up */
+	uint32_t t_oow_ms;	/* ms of stack time of the last ACK to a bare out-of-window ACK */
 	uint32_t t_rcvtime_s;	/* last segment received, seconds of stack time */
-	/* queues */
-	struct us_pkt *snd_head;	/* send buffer from snd_una: chain of payload buffers */
-	struct us_pkt *snd_tail;	/* its last buffer */
-	uint32_t snd_cc;	/* bytes in the send buffer */
-	uint32_t snd_off;	/* bytes of snd_head already acknowledged */
-	struct us_pkt *rcv_head;	/* in-order data not yet read, by qnext */
-	struct us_pkt *rcv_tail;	/* its last buffer */
-	uint32_t rcv_cc;	/* bytes in rcv queue */
-	struct us_pkt *ooo;	/* out-of-order segments, sorted by sequence (pkt->time) */
-	uint32_t ooo_cc;	/* their bytes */
-	uint32_t ooo_n;		/* their count */
-	uint32_t rcv_sack[4][2];	/* most recent out-of-order blocks to report (RFC 2018 4) */
-	uint8_t rcv_nsack;	/* how many */
-	/* timers */
-	uint64_t t_timer[US_TCPT_NTIMERS];	/* deadlines, ns; 0: off */
-	uint32_t t_heap;	/* index in the stack's timer heap; UINT32_MAX: absent */
-	/* tables */
-	struct us_tcb *t_hnext;	/* next in the connection hash chain */
-	struct us_sock *t_listener;	/* the listener for a connection not yet accepted */
-	struct us_sock *t_qnext;	/* next in the listener's queue */
-	int t_softerror;	/* ICMP error kept for a timeout report */
+	uint16_t t_flags;	/* US_TF_* */
+	uint16_t t_maxseg;	/* MSS we send: min(peer's MSS, our MTU) */
+	uint16_t t_ourmss;	/* MSS we announce */
+	uint16_t ooo_n;		/* out-of-order segments held */
+	/* keepalive settings (seconds; Linux's limits fit) */
+	uint16_t t_keepidle;	/* idle before the first probe */
+	uint16_t t_keepintvl;	/* between probes */
+	uint8_t t_keepmax;	/* probes before giving up */
+	uint8_t t_keepcnt;	/* keepalive probes unanswered */
+	uint8_t state;		/* US_TCPS_* */
+	uint8_t t_rxtshift;	/* retransmissions of the current segment */
+	uint8_t t_dupacks;	/* consecutive duplicate ACKs */
+	uint8_t snd_wscale;	/* peer's window shift (we shift SEG.WND by it) */
+	uint8_t rcv_wscale;	/* our window shift */
+	uint8_t t_nsack;	/* ranges in the scoreboard (sk->hole) */
+	uint8_t rcv_nsack;	/* out-of-order blocks to report (sk->rcv) */
+	uint8_t t_synretries;	/* SYN (or SYN-ACK) transmissions */
+	uint8_t t_softerror;	/* ICMP error kept for a timeout report (errno) */
 };
 
 /* Stack-wide TCP state. */
@@ -222,6 +230,10 @@ struct us_tcp {
 	uint8_t cookie_key[16];	/* SYN cookie secret */
 	uint16_t next_eph;	/* next ephemeral port to try */
 	const struct us_tcp_cc *default_cc;	/* for new connections */
+	struct us_tcp_sack *sk_free;	/* SACK arrays given back, for reuse */
+	uint32_t challenge;	/* challenge ACKs sent this second, all connections (RFC 5961 7) */
+	uint32_t challenge_at;	/* that second */
+	uint32_t sk_nfree;	/* how many */
 };
 
 extern const struct us_tcp_cc us_tcp_newreno;
@@ -236,6 +248,8 @@ void us_tcb_free(struct us_stack *st, struct us_tcb *tp);
 /* Frees the tcb and drops its reference on the socket (which the application closed). */
 void us_tcp_orphan_free(struct us_stack *st, struct us_tcb *tp);
 uint64_t us_siphash(const uint8_t key[16], const uint64_t *words, int n);
+/* Stack time in microseconds, never 0 (0 means "not timing"); wraps after 71 minutes. */
+uint32_t us_tcp_usnow(const struct us_stack *st);
 void us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state);
 int us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp);
 void us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp);
@@ -276,7 +290,13 @@ int us_tcp_rexmit(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t
 
 /* tcp_sack.c (RFC 6675) */
 /* Merges the peer's SACK blocks into the scoreboard; forgets what snd_una passed. */
-void us_tcp_sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg);
+void us_tcp_sack_update(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg);
+/* The SACK arrays for a new range: tp->sk, taken if needed; NULL when none is to be had. */
+struct us_tcp_sack *us_tcp_sack_get(struct us_stack *st, struct us_tcb *tp);
+/* Gives the arrays back once neither direction has a range (force: always). */
+void us_tcp_sack_put(struct us_stack *st, struct us_tcb *tp, int force);
+/* Frees the stack's cache of SACK arrays. */
+void us_tcp_sack_fini(struct us_stack *st);
 /* Bytes the scoreboard says the peer holds above snd_una. */
 uint32_t us_tcp_sacked(const struct us_tcb *tp);
 /* Un-SACKed bytes in [snd_una, x). */

@@ -23,7 +23,7 @@
 #define TCP_OOO_MAX		256	/* out-of-order segments held */
 #define TCP_CHALLENGE_PER_S	100	/* RFC 5961 7: challenge ACKs per second */
 #define TCP_OOW_ACK_MS		500	/* between ACKs to bare out-of-window ACKs (Linux) */
-#define TCP_PAWS_IDLE_NS	(24ull * 24 * 3600 * 1000000000ull)	/* RFC 7323 5.5 */
+#define TCP_PAWS_IDLE_S		(24u * 24 * 3600)	/* RFC 7323 5.5: 24 days */
 
 /* --- chain helpers: the payload of a segment may span buffers (IP fragments) --- */
 
@@ -57,15 +57,16 @@ challenge_ack(struct us_stack *st, struct us_tcb *tp)
 {
 	uint32_t sec = (uint32_t)(st->now / 1000000000ull);
 
-	if (tp->t_challenge_at != sec) {
-		tp->t_challenge_at = sec;
-		tp->t_challenge = 0;
+	/* One allowance for the whole stack, as Linux keeps, so many connections cannot multiply it. */
+	if (st->tcp.challenge_at != sec) {
+		st->tcp.challenge_at = sec;
+		st->tcp.challenge = 0;
 	}
-	if (tp->t_challenge >= TCP_CHALLENGE_PER_S) {
+	if (st->tcp.challenge >= TCP_CHALLENGE_PER_S) {
 		st->stats->tcp.tx_challenge_limited++;
 		return;
 	}
-	tp->t_challenge++;
+	st->tcp.challenge++;
 	st->stats->tcp.tx_challenge++;
 	tp->t_flags |= US_TF_ACKNOW;
 	us_tcp_output(st, tp);
@@ -133,7 +134,7 @@ syn_options(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg
 	if (seg->has_ts && (tp->t_flags & US_TF_REQ_TSTMP)) {
 		tp->t_flags |= US_TF_RCVD_TSTMP;
 		tp->ts_recent = seg->tsval;
-		tp->ts_recent_age = st->now;
+		tp->ts_recent_age = (uint32_t)(st->now / 1000000000ull);
 	} else {
 		tp->t_flags &= ~(US_TF_REQ_TSTMP | US_TF_RCVD_TSTMP);
 	}
@@ -444,8 +445,8 @@ enter_recovery(struct us_stack *st, struct us_tcb *tp)
 	tp->t_rttime = 0;	/* Karn: no sample across a retransmission */
 	us_tcp_timer_set(st, tp, US_TCPT_REXMT,
 			 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
-	if (tp->t_nsack > 0 && SEQ_LT(tp->t_sack[0].start, tp->snd_una + len))
-		len = tp->t_sack[0].start - tp->snd_una;
+	if (tp->t_nsack > 0 && SEQ_LT(tp->sk->hole[0].start, tp->snd_una + len))
+		len = tp->sk->hole[0].start - tp->snd_una;
 	us_tcp_rexmit(st, tp, tp->snd_una, len < tp->t_maxseg ? len : tp->t_maxseg);
 	if (tp->t_flags & US_TF_SACK_PERMIT) {
 		tp->snd_cwnd = tp->snd_ssthresh;
@@ -467,7 +468,7 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 	int sack = (tp->t_flags & US_TF_SACK_PERMIT) != 0;
 
 	if (seg->nsack > 0 && sack)
-		us_tcp_sack_update(tp, seg);
+		us_tcp_sack_update(st, tp, seg);
 	if (SEQ_LEQ(seg->ack, tp->snd_una)) {
 		/*
 		 * RFC 5681 2: a duplicate ACK carries no data and leaves the window
@@ -535,7 +536,7 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 		if (ms < 600000)
 			us_tcp_rtt_update(tp, ms * 1000 + 500);
 	} else if (tp->t_rttime != 0 && SEQ_GT(seg->ack, tp->t_rtseq)) {
-		us_tcp_rtt_update(tp, (uint32_t)((st->now - tp->t_rttime) / 1000));
+		us_tcp_rtt_update(tp, us_tcp_usnow(st) - tp->t_rttime);
 		tp->t_rttime = 0;
 	}
 	if (tp->t_flags & US_TF_FASTRECOVERY) {
@@ -558,7 +559,7 @@ ack_input(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg, 
 					 st->now + (uint64_t)tp->t_rto * 1000);
 			if (sack) {
 				/* RFC 6675 5 (C): a partial ACK is one more ACK in recovery. */
-				us_tcp_sack_update(tp, seg);
+				us_tcp_sack_update(st, tp, seg);
 				if (us_tcp_sack_rexmt_lost(tp))
 					st->stats->tcp.rexmt_lost++;
 			} else {
@@ -598,8 +599,10 @@ acked_done:
 	else
 		us_tcp_timer_set(st, tp, US_TCPT_REXMT,
 				 st->now + ((uint64_t)tp->t_rto << tp->t_rxtshift) * 1000);
-	if (tp->t_nsack > 0)
-		us_tcp_sack_update(tp, seg);
+	if (tp->t_nsack > 0) {
+		us_tcp_sack_update(st, tp, seg);
+		us_tcp_sack_put(st, tp, 0);
+	}
 	us_sock_wakeup(st, so);
 	/* Our FIN acknowledged? */
 	if ((tp->t_flags & US_TF_SENTFIN) && tp->snd_una == tp->snd_max) {
@@ -642,12 +645,14 @@ rcvq_append(struct us_tcb *tp, struct us_pkt *pkt, uint32_t len)
 
 /* The SACK blocks we report: the out-of-order ranges, newest first (RFC 2018 4). */
 static void
-rcv_sack_note(struct us_tcb *tp, uint32_t s, uint32_t e)
+rcv_sack_note(struct us_stack *st, struct us_tcb *tp, uint32_t s, uint32_t e)
 {
 	int i, j;
 
+	if (us_tcp_sack_get(st, tp) == NULL)
+		return;	/* the peer learns of the holes from the duplicate ACKs alone */
 	for (i = 0, j = 0; i < tp->rcv_nsack; i++) {
-		uint32_t bs = tp->rcv_sack[i][0], be = tp->rcv_sack[i][1];
+		uint32_t bs = tp->sk->rcv[i][0], be = tp->sk->rcv[i][1];
 
 		if (SEQ_LEQ(be, tp->rcv_nxt))
 			continue;	/* now in order */
@@ -656,33 +661,34 @@ rcv_sack_note(struct us_tcb *tp, uint32_t s, uint32_t e)
 			e = SEQ_MAX(e, be);
 			continue;
 		}
-		tp->rcv_sack[j][0] = bs;
-		tp->rcv_sack[j][1] = be;
+		tp->sk->rcv[j][0] = bs;
+		tp->sk->rcv[j][1] = be;
 		j++;
 	}
 	if (SEQ_GT(e, tp->rcv_nxt)) {
 		if (j == 4)
 			j = 3;
-		memmove(&tp->rcv_sack[1], &tp->rcv_sack[0], (size_t)j * sizeof(tp->rcv_sack[0]));
-		tp->rcv_sack[0][0] = SEQ_MAX(s, tp->rcv_nxt);
-		tp->rcv_sack[0][1] = e;
+		memmove(&tp->sk->rcv[1], &tp->sk->rcv[0], (size_t)j * sizeof(tp->sk->rcv[0]));
+		tp->sk->rcv[0][0] = SEQ_MAX(s, tp->rcv_nxt);
+		tp->sk->rcv[0][1] = e;
 		j++;
 	}
 	tp->rcv_nsack = (uint8_t)j;
 }
 
 static void
-rcv_sack_prune(struct us_tcb *tp)
+rcv_sack_prune(struct us_stack *st, struct us_tcb *tp)
 {
 	int i, j;
 
 	for (i = 0, j = 0; i < tp->rcv_nsack; i++)
-		if (SEQ_GT(tp->rcv_sack[i][1], tp->rcv_nxt)) {
-			tp->rcv_sack[j][0] = SEQ_MAX(tp->rcv_sack[i][0], tp->rcv_nxt);
-			tp->rcv_sack[j][1] = tp->rcv_sack[i][1];
+		if (SEQ_GT(tp->sk->rcv[i][1], tp->rcv_nxt)) {
+			tp->sk->rcv[j][0] = SEQ_MAX(tp->sk->rcv[i][0], tp->rcv_nxt);
+			tp->sk->rcv[j][1] = tp->sk->rcv[i][1];
 			j++;
 		}
 	tp->rcv_nsack = (uint8_t)j;
+	us_tcp_sack_put(st, tp, 0);
 }
 
 /*
@@ -857,7 +863,7 @@ syn_sent_input(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt,
 		tp->snd_wl1 = seg->seq;
 		tp->snd_wl2 = seg->ack;
 		if (tp->t_rttime != 0 && tp->t_rxtshift == 0)
-			us_tcp_rtt_update(tp, (uint32_t)((st->now - tp->t_rttime) / 1000));
+			us_tcp_rtt_update(tp, us_tcp_usnow(st) - tp->t_rttime);
 		tp->t_rttime = 0;
 		tp->t_rxtshift = 0;
 		us_tcp_timer_set(st, tp, US_TCPT_REXMT, 0);
@@ -912,7 +918,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 					     : !seg->has_ts)) {
 		if (seg->has_ts && tp->last_ack_sent == seg->seq) {
 			tp->ts_recent = seg->tsval;
-			tp->ts_recent_age = st->now;
+			tp->ts_recent_age = (uint32_t)(st->now / 1000000000ull);
 		}
 		tp->rcv_nxt += seg->len;
 		st->stats->tcp.rx_data_bytes += seg->len;
@@ -933,7 +939,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 	/* RFC 7323 5.3: PAWS, before the sequence check, never on a RST. */
 	if (seg->has_ts && (tp->t_flags & US_TF_RCVD_TSTMP) && !(flags & US_TH_RST) &&
 	    tp->ts_recent != 0 && (int32_t)(seg->tsval - tp->ts_recent) < 0) {
-		if (st->now - tp->ts_recent_age > TCP_PAWS_IDLE_NS) {
+		if ((uint32_t)(st->now / 1000000000ull) - tp->ts_recent_age > TCP_PAWS_IDLE_S) {
 			tp->ts_recent = 0;	/* too old to compare (RFC 7323 5.5) */
 		} else {
 			st->stats->tcp.rx_paws++;
@@ -1109,7 +1115,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 	    SEQ_LEQ(seg->seq, tp->last_ack_sent) &&
 	    SEQ_LT(tp->last_ack_sent, seg->seq + seg->len + ((flags & US_TH_FIN) ? 1 : 0) + 1)) {
 		tp->ts_recent = seg->tsval;
-		tp->ts_recent_age = st->now;
+		tp->ts_recent_age = (uint32_t)(st->now / 1000000000ull);
 	}
 	{
 		uint32_t owin = tp->snd_wnd;
@@ -1190,7 +1196,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			tp->t_flags |= US_TF_ACKNOW;
 			if (tlen > 0 || fin) {
 				if (SEQ_GT(seq, tp->rcv_nxt))
-					rcv_sack_note(tp, seq, seq + tlen);
+					rcv_sack_note(st, tp, seq, seq + tlen);
 				ooo_insert(st, tp, pkt, seq, tlen, fin);
 				pkt = NULL;
 			}
@@ -1202,7 +1208,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 				if (tp->rcv_nxt != before)
 					us_sock_wakeup(st, so);
 			}
-			rcv_sack_prune(tp);
+			rcv_sack_prune(st, tp);
 			if (got_fin)
 				fin_input(st, tp);
 		}
@@ -1345,5 +1351,5 @@ us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, ui
 		return;
 	}
 	/* Soft error: kept, reported if the connection later times out. */
-	tp->t_softerror = err;
+	tp->t_softerror = (uint8_t)err;
 }

@@ -81,8 +81,8 @@ put_options(struct us_stack *st, struct us_tcb *tp, uint8_t *o, uint8_t flags)
 		o[n++] = 5;
 		o[n++] = (uint8_t)(2 + 8 * max);
 		for (k = 0; k < max; k++) {
-			us_put32(o + n, tp->rcv_sack[k][0]);
-			us_put32(o + n + 4, tp->rcv_sack[k][1]);
+			us_put32(o + n, tp->sk->rcv[k][0]);
+			us_put32(o + n + 4, tp->sk->rcv[k][1]);
 			n += 8;
 		}
 	}
@@ -392,7 +392,7 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 			st->stats->tcp.tx_data_bytes += len;
 			/* Time one segment per round trip when timestamps do not (Karn). */
 			if (tp->t_rttime == 0 && len > 0 && !(tp->t_flags & US_TF_RCVD_TSTMP)) {
-				tp->t_rttime = st->now;
+				tp->t_rttime = us_tcp_usnow(st);
 				tp->t_rtseq = tp->snd_nxt;
 			}
 		}

@@ -10,25 +10,79 @@
  * edge, and the retransmitted bytes are everything un-SACKed below HighRxt
  * (t_sack_hi), as NextSeg retransmits holes in order.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include "../core/stack.h"
 
 #include "tcp.h"
 
 /* IsLost's DupThresh (RFC 6675 2): three segments' worth of SACKs above. */
 #define DUPTHRESH 3
 
+/* SACK arrays kept for reuse: enough for the connections recovering at once. */
+#define SACK_CACHE 64
+
+struct us_tcp_sack *
+us_tcp_sack_get(struct us_stack *st, struct us_tcb *tp)
+{
+	struct us_tcp_sack *sk = tp->sk;
+
+	if (sk != NULL)
+		return sk;
+	if ((sk = st->tcp.sk_free) != NULL) {
+		st->tcp.sk_free = sk->next;
+		st->tcp.sk_nfree--;
+	} else if ((sk = malloc(sizeof(*sk))) == NULL) {
+		return NULL;	/* no SACK ranges: recovery falls back to what ACKs say */
+	}
+	tp->sk = sk;
+	return sk;
+}
+
 void
-us_tcp_sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg)
+us_tcp_sack_put(struct us_stack *st, struct us_tcb *tp, int force)
+{
+	struct us_tcp_sack *sk = tp->sk;
+
+	if (sk == NULL || (!force && (tp->t_nsack > 0 || tp->rcv_nsack > 0)))
+		return;
+	tp->sk = NULL;
+	tp->t_nsack = 0;
+	tp->rcv_nsack = 0;
+	if (st->tcp.sk_nfree >= SACK_CACHE) {
+		free(sk);
+		return;
+	}
+	sk->next = st->tcp.sk_free;
+	st->tcp.sk_free = sk;
+	st->tcp.sk_nfree++;
+}
+
+void
+us_tcp_sack_fini(struct us_stack *st)
+{
+	while (st->tcp.sk_free != NULL) {
+		struct us_tcp_sack *sk = st->tcp.sk_free;
+
+		st->tcp.sk_free = sk->next;
+		free(sk);
+	}
+	st->tcp.sk_nfree = 0;
+}
+
+void
+us_tcp_sack_update(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
 {
 	int i, j;
 
 	/* Forget what snd_una passed. */
 	for (i = 0, j = 0; i < tp->t_nsack; i++) {
-		if (SEQ_LEQ(tp->t_sack[i].end, tp->snd_una))
+		if (SEQ_LEQ(tp->sk->hole[i].end, tp->snd_una))
 			continue;
-		if (SEQ_LT(tp->t_sack[i].start, tp->snd_una))
-			tp->t_sack[i].start = tp->snd_una;
-		tp->t_sack[j++] = tp->t_sack[i];
+		if (SEQ_LT(tp->sk->hole[i].start, tp->snd_una))
+			tp->sk->hole[i].start = tp->snd_una;
+		tp->sk->hole[j++] = tp->sk->hole[i];
 	}
 	tp->t_nsack = (uint8_t)j;
 	for (i = 0; i < seg->nsack; i++) {
@@ -40,9 +94,11 @@ us_tcp_sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg)
 			continue;
 		if (SEQ_LT(s, tp->snd_una))
 			s = tp->snd_una;
+		if (us_tcp_sack_get(st, tp) == NULL)
+			return;
 		/* Merge with overlapping or touching ranges, keep sorted. */
 		for (k = 0; k < tp->t_nsack;) {
-			struct us_sackhole *h = &tp->t_sack[k];
+			struct us_sackhole *h = &tp->sk->hole[k];
 
 			if (SEQ_LEQ(h->start, e) && SEQ_GEQ(h->end, s)) {
 				s = SEQ_MIN(s, h->start);
@@ -55,10 +111,10 @@ us_tcp_sack_update(struct us_tcb *tp, const struct us_tcp_seg *seg)
 		}
 		if (tp->t_nsack == US_TCP_SACK_MAX)
 			tp->t_nsack--;	/* drop the highest range: it is the least useful */
-		for (k = tp->t_nsack; k > 0 && SEQ_GT(tp->t_sack[k - 1].start, s); k--)
-			tp->t_sack[k] = tp->t_sack[k - 1];
-		tp->t_sack[k].start = s;
-		tp->t_sack[k].end = e;
+		for (k = tp->t_nsack; k > 0 && SEQ_GT(tp->sk->hole[k - 1].start, s); k--)
+			tp->sk->hole[k] = tp->sk->hole[k - 1];
+		tp->sk->hole[k].start = s;
+		tp->sk->hole[k].end = e;
 		tp->t_nsack++;
 	}
 }
@@ -70,7 +126,7 @@ us_tcp_sacked(const struct us_tcb *tp)
 	int i;
 
 	for (i = 0; i < tp->t_nsack; i++)
-		n += tp->t_sack[i].end - tp->t_sack[i].start;
+		n += tp->sk->hole[i].end - tp->sk->hole[i].start;
 	return n;
 }
 
@@ -81,8 +137,8 @@ sacked_above(const struct us_tcb *tp, uint32_t seq)
 	uint32_t n = 0;
 	int i;
 
-	for (i = tp->t_nsack - 1; i >= 0 && SEQ_GT(tp->t_sack[i].end, seq); i--)
-		n += tp->t_sack[i].end - SEQ_MAX(tp->t_sack[i].start, seq);
+	for (i = tp->t_nsack - 1; i >= 0 && SEQ_GT(tp->sk->hole[i].end, seq); i--)
+		n += tp->sk->hole[i].end - SEQ_MAX(tp->sk->hole[i].start, seq);
 	return n;
 }
 
@@ -92,8 +148,8 @@ us_tcp_unsacked_below(const struct us_tcb *tp, uint32_t x)
 	uint32_t n = x - tp->snd_una;
 	int i;
 
-	for (i = 0; i < tp->t_nsack && SEQ_LT(tp->t_sack[i].start, x); i++)
-		n -= SEQ_MIN(tp->t_sack[i].end, x) - tp->t_sack[i].start;
+	for (i = 0; i < tp->t_nsack && SEQ_LT(tp->sk->hole[i].start, x); i++)
+		n -= SEQ_MIN(tp->sk->hole[i].end, x) - tp->sk->hole[i].start;
 	return n;
 }
 
@@ -109,9 +165,9 @@ lost_edge(const struct us_tcb *tp)
 	int k;
 
 	for (k = tp->t_nsack - 1; k >= 0; k--) {
-		sum += tp->t_sack[k].end - tp->t_sack[k].start;
+		sum += tp->sk->hole[k].end - tp->sk->hole[k].start;
 		if (sum > (DUPTHRESH - 1) * (uint32_t)tp->t_maxseg || tp->t_nsack - k >= DUPTHRESH)
-			return tp->t_sack[k].start;
+			return tp->sk->hole[k].start;
 	}
 	return tp->snd_una;
 }
@@ -150,17 +206,17 @@ us_tcp_sack_nextseg(const struct us_tcb *tp, int rule3, uint32_t *seq, uint32_t 
 	 * Rule 1: the first un-SACKed byte above HighRxt that IsLost.  Rule 3:
 	 * failing that and new data, one below the highest SACKed byte.
 	 */
-	limit = rule3 ? tp->t_sack[tp->t_nsack - 1].end : lost_edge(tp);
+	limit = rule3 ? tp->sk->hole[tp->t_nsack - 1].end : lost_edge(tp);
 	for (i = 0; i < tp->t_nsack; i++) {
-		if (SEQ_LEQ(tp->t_sack[i].end, s))
+		if (SEQ_LEQ(tp->sk->hole[i].end, s))
 			continue;
-		if (SEQ_GT(tp->t_sack[i].start, s))
+		if (SEQ_GT(tp->sk->hole[i].start, s))
 			break;	/* s is in the hole below range i */
-		s = tp->t_sack[i].end;
+		s = tp->sk->hole[i].end;
 	}
 	if (!SEQ_LT(s, limit))
 		return 0;
-	end = i < tp->t_nsack ? tp->t_sack[i].start : tp->snd_max;
+	end = i < tp->t_nsack ? tp->sk->hole[i].start : tp->snd_max;
 	*seq = s;
 	*len = end - s < tp->t_maxseg ? end - s : tp->t_maxseg;
 	return 1;
@@ -190,13 +246,13 @@ us_tcp_sack_skip(struct us_tcb *tp)
 	int i;
 
 	for (i = 0; i < tp->t_nsack; i++) {
-		if (SEQ_LEQ(tp->t_sack[i].end, tp->snd_nxt))
+		if (SEQ_LEQ(tp->sk->hole[i].end, tp->snd_nxt))
 			continue;
-		if (SEQ_LEQ(tp->t_sack[i].start, tp->snd_nxt)) {
-			tp->snd_nxt = tp->t_sack[i].end;
+		if (SEQ_LEQ(tp->sk->hole[i].start, tp->snd_nxt)) {
+			tp->snd_nxt = tp->sk->hole[i].end;
 			continue;
 		}
-		return tp->t_sack[i].start - tp->snd_nxt;
+		return tp->sk->hole[i].start - tp->snd_nxt;
 	}
 	return UINT32_MAX;
 }

@@ -111,6 +111,7 @@ us_tcp_fini(struct us_stack *st)
 				us_tcp_orphan_free(st, st->tcp.hash[i]);
 	while (st->tcp.nheap > 0)
 		us_tcp_orphan_free(st, st->tcp.heap[0]);
+	us_tcp_sack_fini(st);
 	free(st->tcp.hash);
 	free(st->tcp.lhash);
 	free(st->tcp.heap);
@@ -286,6 +287,7 @@ us_tcb_free(struct us_stack *st, struct us_tcb *tp)
 	us_pkt_free_queue(tp->rcv_head);
 	us_pkt_free_queue(tp->ooo);
 	us_pkt_free(tp->snd_head);
+	us_tcp_sack_put(st, tp, 1);
 	if (tp->so != NULL)
 		tp->so->tcb = NULL;
 	free(tp);
@@ -299,6 +301,14 @@ us_tcp_orphan_free(struct us_stack *st, struct us_tcb *tp)
 	us_tcb_free(st, tp);
 	if (so != NULL)
 		us_sock_unref(st, so);
+}
+
+uint32_t
+us_tcp_usnow(const struct us_stack *st)
+{
+	uint32_t us = (uint32_t)(st->now / 1000);
+
+	return us != 0 ? us : 1;
 }
 
 static const char *const state_names[] = {

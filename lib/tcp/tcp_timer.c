@@ -59,8 +59,10 @@ rexmt_timeout(struct us_stack *st, struct us_tcb *tp)
 		 * but a receiver may renege on SACKs (RFC 2018 8), so from the second
 		 * timeout on the scoreboard is forgotten and everything goes again.
 		 */
-		if (tp->t_rxtshift > 1)
+		if (tp->t_rxtshift > 1) {
 			tp->t_nsack = 0;
+			us_tcp_sack_put(st, tp, 0);
+		}
 		tp->t_sack_hi = tp->snd_una;
 	}
 	tp->t_rttime = 0;	/* Karn's rule */

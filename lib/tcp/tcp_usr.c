@@ -215,7 +215,7 @@ us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t
 	 */
 	tp->snd_recover = tp->iss;
 	tp->t_flags |= US_TF_SACK_PERMIT;	/* offered; cleared if the peer does not */
-	tp->t_rttime = st->now;
+	tp->t_rttime = us_tcp_usnow(st);
 	tp->t_rtseq = tp->iss;
 	us_tcp_set_state(st, tp, US_TCPS_SYN_SENT);
 	st->stats->tcp.conn_attempt++;
@@ -355,8 +355,6 @@ us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int 
 			}
 		}
 		tp->rcv_cc -= done;
-		so->bytes_copied += done;
-		so->bytes_delivered += done;
 		st->stats->sock.bytes_copied += done;
 		st->stats->sock.bytes_delivered += done;
 		/* Room opened: the window update goes out if it is worth it. */
