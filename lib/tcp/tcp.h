@@ -154,7 +154,7 @@ struct us_tcb {
 	struct us_pkt *rcv_tail;	/* its last buffer */
 	struct us_pkt *ooo;	/* out-of-order segments, sorted by sequence (pkt->time) */
 	/* timers */
-	uint64_t t_timer[US_TCPT_NTIMERS];	/* deadlines, ns; 0: off */
+	uint32_t t_timer[US_TCPT_NTIMERS];	/* deadlines, ms of stack time (serial); 0: off */
 	struct us_cubic cubic;	/* CUBIC's state */
 	uint32_t snd_cc;	/* bytes in the send buffer */
 	uint32_t snd_off;	/* bytes of snd_head already acknowledged */
@@ -260,8 +260,14 @@ struct us_sock *us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint
 uint32_t us_tcp_active(const struct us_stack *st);
 uint32_t us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
 		    uint16_t fport);
-/* Arms (when > 0) or stops (0) a timer and keeps the heap in order. */
+/*
+ * Arms (when > 0, ns of stack time) or stops (0) a timer and keeps the heap
+ * in order.  Deadlines are kept in whole milliseconds, rounded up: a timer
+ * never fires early, and at most 1 ms late.
+ */
 void us_tcp_timer_set(struct us_stack *st, struct us_tcb *tp, int which, uint64_t when);
+/* A timer's deadline in ns of stack time; 0: off. */
+uint64_t us_tcp_timer_when(const struct us_stack *st, const struct us_tcb *tp, int which);
 uint64_t us_tcp_next_deadline(const struct us_stack *st);
 /* The connection failed or was reset: report err to the application, free when detached. */
 void us_tcp_drop(struct us_stack *st, struct us_tcb *tp, int err);

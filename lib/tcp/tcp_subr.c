@@ -122,16 +122,38 @@ us_tcp_fini(struct us_stack *st)
 
 /* --- timer heap: earliest deadline first, keyed on each tcb's nearest timer --- */
 
-static uint64_t
+/*
+ * Deadlines are 32-bit milliseconds compared as serial numbers (RFC 1982
+ * style), which holds while all pending deadlines lie within 24 days of
+ * each other; the longest timer is a 9-hour keepalive.
+ */
+#define MS_LT(a, b)	((int32_t)((a) - (b)) < 0)
+
+static uint32_t
+ms_ceil(uint64_t ns)
+{
+	uint32_t ms = (uint32_t)((ns + 999999) / 1000000);
+
+	return ms != 0 ? ms : 1;	/* 0 means off */
+}
+
+/* The tcb's earliest deadline (0: none). */
+static uint32_t
 tcb_key(const struct us_tcb *tp)
 {
-	uint64_t k = UINT64_MAX;
+	uint32_t k = 0;
 	int i;
 
 	for (i = 0; i < US_TCPT_NTIMERS; i++)
-		if (tp->t_timer[i] != 0 && tp->t_timer[i] < k)
+		if (tp->t_timer[i] != 0 && (k == 0 || MS_LT(tp->t_timer[i], k)))
 			k = tp->t_timer[i];
 	return k;
+}
+
+static int
+key_lt(const struct us_tcb *a, const struct us_tcb *b)
+{
+	return MS_LT(tcb_key(a), tcb_key(b));
 }
 
 static void
@@ -151,7 +173,7 @@ heap_up(struct us_tcp *t, uint32_t i)
 	while (i > 0) {
 		uint32_t p = (i - 1) / 2;
 
-		if (tcb_key(t->heap[p]) <= tcb_key(t->heap[i]))
+		if (!key_lt(t->heap[i], t->heap[p]))
 			break;
 		heap_swap(t, p, i);
 		i = p;
@@ -164,9 +186,9 @@ heap_down(struct us_tcp *t, uint32_t i)
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < t->nheap && tcb_key(t->heap[l]) < tcb_key(t->heap[m]))
+		if (l < t->nheap && key_lt(t->heap[l], t->heap[m]))
 			m = l;
-		if (r < t->nheap && tcb_key(t->heap[r]) < tcb_key(t->heap[m]))
+		if (r < t->nheap && key_lt(t->heap[r], t->heap[m]))
 			m = r;
 		if (m == i)
 			break;
@@ -197,8 +219,8 @@ us_tcp_timer_set(struct us_stack *st, struct us_tcb *tp, int which, uint64_t whe
 {
 	struct us_tcp *t = &st->tcp;
 
-	tp->t_timer[which] = when;
-	if (tcb_key(tp) == UINT64_MAX) {
+	tp->t_timer[which] = when != 0 ? ms_ceil(when) : 0;
+	if (tcb_key(tp) == 0) {
 		heap_remove(t, tp);
 		return;
 	}
@@ -223,10 +245,26 @@ us_tcp_timer_set(struct us_stack *st, struct us_tcb *tp, int which, uint64_t whe
 	heap_down(t, tp->t_heap);
 }
 
+/* A deadline in ns, from its milliseconds and the stack's clock. */
+static uint64_t
+ms_to_ns(const struct us_stack *st, uint32_t ms)
+{
+	uint64_t now_ms = st->now / 1000000;
+	int32_t d = (int32_t)(ms - (uint32_t)now_ms);
+
+	return d <= 0 ? st->now : (now_ms + (uint64_t)d) * 1000000;
+}
+
+uint64_t
+us_tcp_timer_when(const struct us_stack *st, const struct us_tcb *tp, int which)
+{
+	return tp->t_timer[which] != 0 ? ms_to_ns(st, tp->t_timer[which]) : 0;
+}
+
 uint64_t
 us_tcp_next_deadline(const struct us_stack *st)
 {
-	return st->tcp.nheap > 0 ? tcb_key(st->tcp.heap[0]) : UINT64_MAX;
+	return st->tcp.nheap > 0 ? ms_to_ns(st, tcb_key(st->tcp.heap[0])) : UINT64_MAX;
 }
 
 /* Runs every TCP timer due by now (handlers in tcp_timer.c). */
@@ -235,13 +273,15 @@ void us_tcp_timer_fire(struct us_stack *st, struct us_tcb *tp, int which);
 void
 us_tcp_timers(struct us_stack *st, uint64_t now)
 {
+	uint32_t now_ms = (uint32_t)(now / 1000000);
+
 	while (st->tcp.nheap > 0) {
 		struct us_tcb *tp = st->tcp.heap[0];
 		int i, which = -1;
 
 		for (i = 0; i < US_TCPT_NTIMERS; i++)
-			if (tp->t_timer[i] != 0 && tp->t_timer[i] <= now &&
-			    (which < 0 || tp->t_timer[i] < tp->t_timer[which]))
+			if (tp->t_timer[i] != 0 && !MS_LT(now_ms, tp->t_timer[i]) &&
+			    (which < 0 || MS_LT(tp->t_timer[i], tp->t_timer[which])))
 				which = i;
 		if (which < 0)
 			break;

@@ -1242,7 +1242,7 @@ Test(tcp_state, persist_backoff_is_capped_at_60_s)
 	t_peer_send(&P, US_TH_ACK, NULL, 0);
 	cr_assert_eq(us_tcp_send(ST, so, "z", 1, 0), 1);
 	for (i = 0; i < 14; i++) {
-		uint64_t d = so->tcb->t_timer[US_TCPT_PERSIST];
+		uint64_t d = us_tcp_timer_when(ST, so->tcb, US_TCPT_PERSIST);
 
 		cr_assert_neq(d, 0, "the persist timer runs");
 		at(d);
@@ -1301,7 +1301,7 @@ Test(tcp_state, window_update_reopens_the_window_and_sends_the_held_data)
 	cr_assert_eq(so->tcb->snd_una, una + 3000);
 	cr_assert_eq(ST->stats->tcp.fast_rexmt, 0);
 	cr_assert_eq(ST->stats->tcp.rexmt_timeout, 0);
-	cr_assert_eq(so->tcb->t_timer[US_TCPT_PERSIST], 0);
+	cr_assert_eq(us_tcp_timer_when(ST, so->tcb, US_TCPT_PERSIST), 0);
 }
 
 Test(tcp_state, window_closing_with_data_in_flight_turns_to_probes_not_to_a_timeout)
@@ -1323,7 +1323,7 @@ Test(tcp_state, window_closing_with_data_in_flight_turns_to_probes_not_to_a_time
 	t_peer_expect_none(&P, "nothing goes into a closed window");
 	/* Far longer than the retransmission limit: probes, answered, never a timeout. */
 	for (i = 0; i < 30; i++) {
-		uint64_t t = so->tcb->t_timer[US_TCPT_PERSIST];
+		uint64_t t = us_tcp_timer_when(ST, so->tcb, US_TCPT_PERSIST);
 
 		cr_assert_neq(t, 0, "probing, not retransmitting");
 		at(t);
@@ -1473,6 +1473,25 @@ expect_rexmt(uint32_t seq, uint32_t len, uint64_t delay)
 	t_peer_expect_none(&P, "one segment per timeout");
 }
 
+/*
+ * Timer deadlines are 32-bit milliseconds of stack time: they must keep
+ * working when that count wraps, 49.7 days after the clock's zero.
+ */
+Test(tcp_state, timers_keep_working_across_the_millisecond_wrap)
+{
+	struct us_sock *ls, *c;
+	uint32_t seq;
+
+	at(4294967296ull * T_MS - 2500 * T_MS);
+	ls = listener(8);
+	c = passive_open(ls, O_MSS);
+	seq = stack_sends(c, 100);
+	expect_rexmt(seq, 100, 1 * T_S);
+	expect_rexmt(seq, 100, 2 * T_S);	/* this deadline lies past the wrap */
+	expect_rexmt(seq, 100, 4 * T_S);
+	cr_assert_gt(T.now, 4294967296ull * T_MS);
+}
+
 Test(tcp_state, rto_is_1_s_before_any_rtt_sample)
 {
 	struct us_sock *ls = listener(8), *c;
@@ -1553,7 +1572,7 @@ Test(tcp_state, ack_of_the_retransmission_stops_the_timer)
 	expect_rexmt(seq, 100, 200 * T_MS);
 	P.rcv_nxt = seq + 100;
 	t_peer_send(&P, US_TH_ACK, NULL, 0);
-	cr_assert_eq(so->tcb->t_timer[US_TCPT_REXMT], 0);
+	cr_assert_eq(us_tcp_timer_when(ST, so->tcb, US_TCPT_REXMT), 0);
 	at(T.now + 100 * T_S);
 	t_peer_expect_none(&P, "all acknowledged");
 }
@@ -1925,7 +1944,7 @@ Test(tcp_state, a_lost_retransmission_goes_again_before_the_rto)
 	take_seg(una, 0, "the second retransmission of segment 0");
 	cr_assert_eq(ST->stats->tcp.rexmt_lost, 1);
 	cr_assert_eq(ST->stats->tcp.rexmt_timeout, 0);
-	cr_assert_eq(tp->t_timer[US_TCPT_REXMT] - T.now, (uint64_t)tp->t_rto * 1000,
+	cr_assert_eq(us_tcp_timer_when(ST, tp, US_TCPT_REXMT) - T.now, (uint64_t)tp->t_rto * 1000,
 		     "the RTO was not what sent it");
 }
 
@@ -1950,7 +1969,7 @@ Test(tcp_state, going_back_after_a_timeout_skips_sacked_data_once)
 	peer_sacks(una, una, segs, 2);
 	t_peer_expect_none(&P, "no fast retransmit, nothing new to send");
 	cr_assert_eq(tp->t_nsack, 2);
-	at(tp->t_timer[US_TCPT_REXMT]);
+	at(us_tcp_timer_when(ST, tp, US_TCPT_REXMT));
 	take_seg(una, 0, "the timeout's retransmission");
 	t_peer_expect_none(&P, "cwnd is one segment");
 	cr_assert_eq(tp->t_nsack, 2, "the first timeout keeps the scoreboard");
@@ -1960,9 +1979,9 @@ Test(tcp_state, going_back_after_a_timeout_skips_sacked_data_once)
 	take_seg(una, 4, "the next hole, skipping the SACKed segment");
 	t_peer_expect_none(&P, "nothing else");
 	/* A second timeout forgets the scoreboard: segment 3 will go again too. */
-	at(tp->t_timer[US_TCPT_REXMT]);
+	at(us_tcp_timer_when(ST, tp, US_TCPT_REXMT));
 	take_seg(una, 2, "the first timeout of this flight");
-	at(tp->t_timer[US_TCPT_REXMT]);
+	at(us_tcp_timer_when(ST, tp, US_TCPT_REXMT));
 	take_seg(una, 2, "the second");
 	cr_assert_eq(tp->t_nsack, 0, "the second timeout forgets what was SACKed");
 }
