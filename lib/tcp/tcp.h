@@ -288,6 +288,8 @@ int us_tcp_output(struct us_stack *st, struct us_tcb *tp);
 /* Sends a bare segment outside any connection (RST, challenge ACK, SYN-ACK for cookies). */
 void us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t lport,
 		    uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags);
+/* Sends a bare ACK now (header prediction's every-second-segment ACK). */
+void us_tcp_ack_now(struct us_stack *st, struct us_tcb *tp);
 /* Sends a keepalive or zero-window probe. */
 void us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive);
 

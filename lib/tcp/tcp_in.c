@@ -924,10 +924,13 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 		st->stats->tcp.rx_data_bytes += seg->len;
 		rcvq_append(tp, pkt, seg->len);
 		us_sock_wakeup(st, so);
-		/* Delayed ACK: at least every second full segment (RFC 5681 4.2). */
+		/*
+		 * Delayed ACK: at least every second full segment (RFC 5681 4.2).
+		 * Nothing this segment did lets data of ours go (it acknowledged
+		 * nothing and kept the window), so the ACK is all there is to send.
+		 */
 		if (tp->t_flags & US_TF_DELACK) {
-			tp->t_flags |= US_TF_ACKNOW;
-			us_tcp_output(st, tp);
+			us_tcp_ack_now(st, tp);
 		} else {
 			tp->t_flags |= US_TF_DELACK;
 			st->stats->tcp.tx_delack++;

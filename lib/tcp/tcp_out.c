@@ -460,6 +460,12 @@ us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t 
 }
 
 void
+us_tcp_ack_now(struct us_stack *st, struct us_tcb *tp)
+{
+	send_segment(st, tp, tp->snd_max, 0, US_TH_ACK);
+}
+
+void
 us_tcp_probe(struct us_stack *st, struct us_tcb *tp, int keepalive)
 {
 	if (keepalive) {
