@@ -180,7 +180,6 @@ main(int argc, char **argv)
 		       (b.st->stats->tcp.rx - segs0) / (t1 - t0),
 		       (unsigned long long)(b.st->stats->tcp.rx - segs0),
 		       (unsigned long long)(total / (b.st->stats->tcp.rx - segs0)));
-		printf("a: tx %llu tx_ack %llu; b: eth rx %llu\n", (unsigned long long)a.st->stats->tcp.tx, (unsigned long long)a.st->stats->tcp.tx_ack, (unsigned long long)b.st->stats->drv.rx_pkts);
 		printf("segments_received=%llu acks_sent_by_b=%llu\n",
 		       (unsigned long long)(b.st->stats->tcp.rx - segs0),
 		       (unsigned long long)b.st->stats->tcp.tx_ack);
