@@ -49,6 +49,8 @@ struct us_sock {
 		};
 	};
 	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
+	uint64_t bytes_copied;	/* payload bytes copied to the application */
+	uint64_t bytes_delivered;	/* payload bytes the application received */
 	uint32_t laddr;		/* local address, host order (0: any) */
 	uint32_t faddr;		/* remote address, host order */
 	uint32_t rcvbuf;	/* SO_RCVBUF */

@@ -114,7 +114,7 @@ struct us_tcp_cc {
 
 /* CUBIC's state (RFC 9438), kept in every tcb so modules can switch per socket. */
 struct us_cubic {
-	uint64_t epoch;		/* start of the current congestion avoidance epoch, ns; 0 none */
+	uint32_t epoch;		/* start of the current congestion avoidance epoch, ms of stack time; 0 none */
 	uint32_t w_max;		/* cwnd before the last reduction, bytes */
 	uint32_t w_est;		/* Reno-friendly estimate, bytes */
 	uint32_t k_ms;		/* time to reach w_max, ms */
@@ -169,7 +169,6 @@ struct us_tcb {
 	uint32_t snd_wnd;	/* peer's window, scaled */
 	uint32_t snd_wl1;	/* SEG.SEQ of the last window update */
 	uint32_t snd_wl2;	/* SEG.ACK of the last window update */
-	uint32_t snd_up;	/* urgent pointer */
 	uint32_t max_sndwnd;	/* largest window the peer offered (receiver SWS, RFC 9293 3.8.6.2.1) */
 	/* receive sequence space */
 	uint32_t irs;		/* initial receive sequence number */

@@ -33,7 +33,7 @@ cubic_ack(struct us_tcb *tp, uint32_t acked, uint64_t now)
 	cwnd_seg = tp->snd_cwnd / mss;
 	if (c->epoch == 0) {
 		/* RFC 9438 4.2: a new congestion-avoidance epoch. */
-		c->epoch = now;
+		c->epoch = (uint32_t)(now / 1000000) | 1;	/* ms; 0 means none */
 		c->cwnd_epoch = tp->snd_cwnd;
 		c->w_est = tp->snd_cwnd;
 		if (c->w_max <= tp->snd_cwnd) {
@@ -44,7 +44,7 @@ cubic_ack(struct us_tcb *tp, uint32_t acked, uint64_t now)
 		}
 	}
 	rtt_s = tp->t_srtt != 0 ? tp->t_srtt / 1e6 : 0.1;
-	t = (double)(now - c->epoch) / 1e9;
+	t = (double)((uint32_t)(now / 1000000) - c->epoch) / 1e3;
 	/* W_cubic(t + RTT): where the window should be one round trip from now (4.4). */
 	w_cubic = CUBIC_C * pow(t + rtt_s - c->k_ms / 1000.0, 3) + c->w_max / mss;
 	target = w_cubic;

@@ -355,6 +355,8 @@ us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int 
 			}
 		}
 		tp->rcv_cc -= done;
+		so->bytes_copied += done;
+		so->bytes_delivered += done;
 		st->stats->sock.bytes_copied += done;
 		st->stats->sock.bytes_delivered += done;
 		/* Room opened: the window update goes out if it is worth it. */

@@ -379,6 +379,8 @@ us_udp_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int p
 		*faddr = pkt->ip_src;
 	if (fport != NULL)
 		*fport = us_get16(us_pkt_data(pkt) - US_UDP_HLEN + US_UDP_SPORT);
+	s->bytes_copied += n;
+	s->bytes_delivered += n;
 	st->stats->sock.bytes_copied += n;
 	st->stats->sock.bytes_delivered += n;
 	if (!peek) {
