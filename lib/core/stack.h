@@ -92,6 +92,7 @@ struct us_stack {
 	struct us_icmp icmp;	/* ICMP rate limit */
 	struct us_udp udp;	/* UDP port table */
 	struct us_tcp tcp;	/* TCP tables and timers */
+	struct us_sock *raw;	/* raw sockets, by hnext */
 	struct us_sock *socks;	/* every open socket */
 	uint32_t nsocks;	/* how many */
 	struct us_pkt *txb[US_TX_BURST];	/* frames waiting for tx_burst */

@@ -56,11 +56,14 @@
 	X(rx_frag_timeout, "datagrams dropped: reassembly timed out")                     \
 	X(rx_frag_nomem, "datagrams dropped: reassembly memory limit")                    \
 	X(rx_reassembled, "datagrams reassembled")                                        \
+	X(rx_raw, "copies delivered to raw sockets")                                      \
+	X(rx_raw_drop, "copies for raw sockets dropped: queue full or no buffer")         \
 	X(tx, "datagrams sent")                                                           \
 	X(tx_frag, "fragments sent")                                                      \
 	X(tx_noroute, "dropped on send: no route")                                        \
 	X(tx_nobuf, "dropped on send: no buffer")                                         \
-	X(tx_toobig, "refused on send: too big with DF")
+	X(tx_toobig, "refused on send: too big with DF")                                 \
+	X(tx_raw, "datagrams sent from raw sockets")
 
 #define US_ICMP_STATS(X)                                                                  \
 	X(rx, "messages received")                                                        \
@@ -179,7 +182,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 4
+#define US_STATS_VERSION 5
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

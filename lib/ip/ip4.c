@@ -31,6 +31,9 @@ us_ip4_fini(struct us_stack *st)
 static void
 deliver(struct us_stack *st, struct us_pkt *pkt)
 {
+	/* Raw sockets see the datagram before its protocol takes (and may reuse) it. */
+	int raw = st->raw != NULL ? us_raw_input(st, pkt) : 0;
+
 	switch (pkt->ip_proto) {
 	case US_IPPROTO_UDP:
 		st->stats->ip4.rx_delivered++;
@@ -45,6 +48,12 @@ deliver(struct us_stack *st, struct us_pkt *pkt)
 		us_tcp_input(st, pkt);
 		return;
 	default:
+		if (raw > 0) {
+			/* A raw socket speaks this protocol: the stack does not (as Linux). */
+			st->stats->ip4.rx_delivered++;
+			us_pkt_free(pkt);
+			return;
+		}
 		/* RFC 1122 3.2.2.1: protocol unreachable, but never about a broadcast. */
 		st->stats->ip4.rx_unkproto++;
 		if (!us_ip4_is_bcast(st, pkt->ip_dst))
@@ -208,6 +217,19 @@ iov_copy(uint8_t *dst, const struct us_iov *iov, int *vi, uint32_t *vo, uint32_t
 			*vo = 0;
 		}
 	}
+}
+
+int
+us_ip4_output_raw(struct us_stack *st, struct us_pkt *pkt)
+{
+	uint32_t dst = us_get32(us_pkt_data(pkt) + US_IP4_DST), nexthop = route(st, dst);
+
+	if (nexthop == 0) {
+		st->stats->ip4.tx_noroute++;
+		us_pkt_free(pkt);
+		return -ENETUNREACH;
+	}
+	return to_link(st, pkt, dst, nexthop);
 }
 
 int

@@ -4,10 +4,13 @@
 #ifndef US_IP4_H
 #define US_IP4_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct us_stack;
 struct us_pkt;
+struct us_sock;
 
 /* One piece of a datagram to send. */
 struct us_iov {
@@ -38,6 +41,25 @@ int us_ip4_output(struct us_stack *st, struct us_pkt *pkt, uint32_t src, uint32_
  */
 int us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint8_t tos,
 		uint8_t ttl, int df, const struct us_iov *iov, int niov);
+
+/*
+ * Sends a complete datagram the caller built (data at its IPv4 header,
+ * checksum filled in, one buffer within the MTU), to the destination in
+ * the header.  Consumes pkt.  Returns 0, -ENETUNREACH or -ENOBUFS.
+ */
+int us_ip4_output_raw(struct us_stack *st, struct us_pkt *pkt);
+
+/* Raw sockets (raw.c). */
+int us_raw_attach(struct us_stack *st, struct us_sock *s);
+void us_raw_detach(struct us_stack *st, struct us_sock *s);
+int us_raw_bind(struct us_stack *st, struct us_sock *s, uint32_t addr);
+int us_raw_connect(struct us_stack *st, struct us_sock *s, uint32_t faddr);
+/* Gives each matching raw socket a copy (data at the payload); borrows pkt.  Returns the matches. */
+int us_raw_input(struct us_stack *st, const struct us_pkt *pkt);
+ssize_t us_raw_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
+		    uint32_t faddr, int have_addr);
+ssize_t us_raw_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
+		    uint32_t *faddr);
 
 /* Fragment reassembly (ip4_frag.c). */
 int us_ip4_reass_init(struct us_stack *st, uint32_t nslots, uint32_t limit);

@@ -14,6 +14,7 @@
 
 #include "usock.h"
 #include "../core/runtime.h"
+#include "../ip/ip4.h"
 #include "../tcp/tcp.h"
 #include "../udp/udp.h"
 #include "sock.h"
@@ -228,8 +229,9 @@ usock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return fail(rc);
 	rc = sin_in(addr, len, &a, &p);
 	if (rc == 0)
-		rc = s->proto == USOCK_IPPROTO_TCP ? us_tcp_bind(us_rt.st, s, a, p)
-						   : us_udp_bind(us_rt.st, s, a, p);
+		rc = us_sock_stream(s)			? us_tcp_bind(us_rt.st, s, a, p)
+		     : s->type == USOCK_SOCK_RAW	? us_raw_bind(us_rt.st, s, a)
+							: us_udp_bind(us_rt.st, s, a, p);
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -243,7 +245,7 @@ usock_listen(int fd, int backlog)
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	/* Only stream sockets listen; a datagram socket has no connections to queue. */
-	rc = s->proto == USOCK_IPPROTO_TCP ? us_tcp_listen(us_rt.st, s, backlog) : -EOPNOTSUPP;
+	rc = us_sock_stream(s) ? us_tcp_listen(us_rt.st, s, backlog) : -EOPNOTSUPP;
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -259,7 +261,7 @@ usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 		return fail(-EINVAL);
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	if (s->proto != USOCK_IPPROTO_TCP) {
+	if (!us_sock_stream(s)) {
 		leave_sock(s);
 		return fail(-EOPNOTSUPP);
 	}
@@ -326,11 +328,13 @@ usock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC &&
-	    s->proto != USOCK_IPPROTO_TCP)
+	    !us_sock_stream(s))
 		rc = 0;	/* AF_UNSPEC: dissolve the association */
 	else
 		rc = sin_in(addr, len, &a, &p);
-	if (rc == 0 && s->proto == USOCK_IPPROTO_TCP) {
+	if (rc == 0 && s->type == USOCK_SOCK_RAW) {
+		rc = us_raw_connect(us_rt.st, s, a);
+	} else if (rc == 0 && us_sock_stream(s)) {
 		rc = us_tcp_connect(us_rt.st, s, a, p);
 		if (rc == -EINPROGRESS)
 			rc = connect_wait(s, deadline_of(s, 0));
@@ -399,7 +403,7 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 		leave_sock(s);
 		return fail(-EOPNOTSUPP);
 	}
-	if (s->proto == USOCK_IPPROTO_TCP) {
+	if (us_sock_stream(s)) {
 		/* A stream ignores the address once connected (EISCONN as Linux otherwise). */
 		if (to != NULL && s->tcb != NULL && s->tcb->state < US_TCPS_SYN_SENT)
 			n = -ENOTCONN;
@@ -412,7 +416,10 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 		leave_sock(s);
 		return fail(rc);
 	}
-	n = us_udp_send(us_rt.st, s, buf, len, a, p, to != NULL);
+	if (s->type == USOCK_SOCK_RAW)
+		n = us_raw_send(us_rt.st, s, buf, len, a, to != NULL);
+	else
+		n = us_udp_send(us_rt.st, s, buf, len, a, p, to != NULL);
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;
 }
@@ -481,7 +488,7 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 	if (flags & MSG_WAITALL)
 		full = 1;
 	for (;;) {
-		if (s->proto == USOCK_IPPROTO_TCP) {
+		if (us_sock_stream(s)) {
 			n = us_tcp_recv(us_rt.st, s, (uint8_t *)buf + done, len - done,
 					(flags & MSG_PEEK) != 0);
 			if (n > 0) {
@@ -499,7 +506,10 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 				break;
 			}
 		} else {
-			n = us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a, &p);
+			n = s->type == USOCK_SOCK_RAW
+				    ? us_raw_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a)
+				    : us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a,
+						  &p);
 			if (n != -EAGAIN)
 				break;
 		}
@@ -509,7 +519,7 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 		}
 	}
 	if (n >= 0 && from != NULL) {
-		if (s->proto == USOCK_IPPROTO_TCP)
+		if (us_sock_stream(s))
 			sin_out(from, fromlen, s->faddr, s->fport);
 		else
 			sin_out(from, fromlen, a, p);
@@ -560,7 +570,7 @@ usock_readline(int fd, void *buf, size_t size)
 		return fail(-EINVAL);
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	if (s->proto != USOCK_IPPROTO_TCP) {
+	if (!us_sock_stream(s)) {
 		leave_sock(s);
 		return do_recv(fd, buf, size, 0, NULL, NULL, 0);
 	}
@@ -637,7 +647,7 @@ usock_readall(int fd, void **bufp)
 
 			pthread_mutex_lock(&us_rt.mu);
 			if (fd >= 0 && (uint32_t)fd < us_rt.nfd && us_rt.fdtab[fd] != NULL)
-				stream = us_rt.fdtab[fd]->proto == USOCK_IPPROTO_TCP;
+				stream = us_sock_stream(us_rt.fdtab[fd]);
 			pthread_mutex_unlock(&us_rt.mu);
 			if (!stream)
 				break;
@@ -657,7 +667,7 @@ usock_shutdown(int fd, int how)
 		return fail(rc);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		rc = -EINVAL;
-	else if (s->proto == USOCK_IPPROTO_TCP)
+	else if (us_sock_stream(s))
 		rc = us_tcp_shutdown(us_rt.st, s, how);
 	else if (!(s->flags & US_SO_CONNECTED))
 		rc = -ENOTCONN;	/* as Linux for an unconnected datagram socket */
@@ -699,7 +709,7 @@ usock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	if (!(s->flags & US_SO_CONNECTED) ||
-	    (s->proto == USOCK_IPPROTO_TCP &&
+	    (us_sock_stream(s) &&
 	     (s->tcb == NULL || s->tcb->state < US_TCPS_ESTABLISHED)))
 		rc = -ENOTCONN;
 	else

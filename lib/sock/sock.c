@@ -44,8 +44,8 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 			return NULL;
 		}
 		proto = USOCK_IPPROTO_TCP;
-	} else {
-		/* Raw sockets come with the API issue. */
+	} else if (proto <= 0 || proto > 255) {
+		/* A raw socket names its protocol (Linux: 0 is refused the same way). */
 		*err = -EPROTONOSUPPORT;
 		return NULL;
 	}
@@ -69,10 +69,12 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 	s->refs = 1;
 	s->linger = -1;
 	s->want_in = 1;
-	if (proto == USOCK_IPPROTO_TCP && (*err = us_tcp_attach(st, s)) != 0) {
+	if (type == USOCK_SOCK_STREAM && (*err = us_tcp_attach(st, s)) != 0) {
 		free(s);
 		return NULL;
 	}
+	if (type == USOCK_SOCK_RAW)
+		us_raw_attach(st, s);
 	s->anext = st->socks;
 	if (st->socks != NULL)
 		st->socks->aprev = &s->anext;
@@ -89,11 +91,13 @@ us_sock_close(struct us_stack *st, struct us_sock *s)
 	if (s->flags & US_SO_CLOSED)
 		return;
 	s->flags |= US_SO_CLOSED;
-	if (s->proto == USOCK_IPPROTO_UDP)
+	if (s->type == USOCK_SOCK_DGRAM)
 		us_udp_detach(st, s);
-	else if (s->proto == USOCK_IPPROTO_TCP)
+	else if (s->type == USOCK_SOCK_RAW)
+		us_raw_detach(st, s);
+	else
 		us_tcp_close(st, s);
-	if (s->proto != USOCK_IPPROTO_TCP) {
+	if (!us_sock_stream(s)) {
 		/* (A stream socket's queues are its connection's; the union holds a listener's.) */
 		us_pkt_free_queue(s->rcv_head);
 		s->rcv_head = s->rcv_tail = NULL;
@@ -125,7 +129,7 @@ us_sock_events(const struct us_sock *s)
 		return US_EV_HUP | US_EV_IN;
 	if (s->so_error != 0)
 		ev |= US_EV_ERR;
-	if (s->proto == USOCK_IPPROTO_TCP) {
+	if (us_sock_stream(s)) {
 		const struct us_tcb *tp = s->tcb;
 
 		if (us_tcp_readable(s) > 0 || (s->flags & US_SO_SHUT_RD) ||

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "usock.h"
+
 struct us_stack;
 struct us_pkt;
 struct us_tcb;
@@ -22,6 +24,7 @@ struct us_tcb;
 #define US_SO_CLOSED		0x0040	/* closed by the application */
 #define US_SO_LISTEN		0x0080	/* listening */
 #define US_SO_ACCEPTED		0x0100	/* handed to the application by accept */
+#define US_SO_HDRINCL		0x0200	/* raw: the caller writes the IPv4 header */
 
 /* Events a socket reports to whoever waits on it. */
 #define US_EV_IN	0x1	/* data or end of stream to read */
@@ -71,6 +74,13 @@ struct us_sock {
 	uint8_t want_in;	/* the descriptor signals readable data (default on) */
 	uint8_t want_out;	/* a poller waits for room to write: signal US_EV_OUT too */
 };
+
+/* A stream (TCP) socket; raw sockets of protocol 6 are not. */
+static inline int
+us_sock_stream(const struct us_sock *s)
+{
+	return s->type == USOCK_SOCK_STREAM;
+}
 
 /* Creates a socket of that kind; returns it or NULL with *err set (-E). */
 struct us_sock *us_sock_create(struct us_stack *st, int family, int type, int proto, int *err);

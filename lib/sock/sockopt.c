@@ -40,6 +40,7 @@ enum opt {
 	OPT_KEEPINTVL,
 	OPT_KEEPCNT,
 	OPT_CONGESTION,
+	OPT_HDRINCL,
 };
 
 static enum opt
@@ -79,6 +80,7 @@ which(int level, int name)
 		switch (name) {
 		case IP_TTL: return OPT_TTL;
 		case IP_TOS: return OPT_TOS;
+		case IP_HDRINCL: return OPT_HDRINCL;
 		}
 	}
 	return OPT_NONE;
@@ -216,6 +218,13 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 	case OPT_LINGER:
 		s->linger = lg.l_onoff ? (lg.l_linger < 0 ? 0 : lg.l_linger) : -1;
 		break;
+	case OPT_HDRINCL:
+		/* Raw sockets only; protocol 255 always carries its own header (raw(7)). */
+		if (s->type != USOCK_SOCK_RAW)
+			rc = -ENOPROTOOPT;
+		else if (s->proto != 255)
+			s->flags = v ? s->flags | US_SO_HDRINCL : s->flags & ~US_SO_HDRINCL;
+		break;
 	case OPT_KEEPALIVE:
 	case OPT_NODELAY:
 	case OPT_KEEPIDLE:
@@ -281,6 +290,11 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 		break;
 	case OPT_TOS:
 		v = s->tos;
+		break;
+	case OPT_HDRINCL:
+		if (s->type != USOCK_SOCK_RAW)
+			rc = -ENOPROTOOPT;
+		v = (s->flags & US_SO_HDRINCL) != 0;
 		break;
 	case OPT_KEEPALIVE:
 		v = s->tcb != NULL && (s->tcb->t_flags & US_TF_KEEPALIVE) != 0;
