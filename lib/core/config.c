@@ -2,6 +2,7 @@
  * config.c - the one place USOCK_* settings are read and checked.  Each
  * error is one line: the setting, its value, what is wrong and the fix.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,33 @@ pick(const char *field, const char *env)
 	if (v != NULL && *v == '\0')
 		v = NULL;
 	return v;
+}
+
+/* USOCK_DNS: IPv4 servers separated by commas or spaces. */
+static int
+parse_dns(struct us_config *c, char *err, size_t errlen)
+{
+	char buf[sizeof(c->dns)], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", c->dns);
+	c->ndns = 0;
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, tok, &a) != 1) {
+			snprintf(err, errlen, "usock: USOCK_DNS=%s: '%s' is not an IPv4 address; give "
+				 "servers as addresses, e.g. USOCK_DNS=198.18.0.1,198.18.0.53", c->dns,
+				 tok);
+			return -EINVAL;
+		}
+		if (c->ndns == US_DNS_MAX) {
+			snprintf(err, errlen, "usock: USOCK_DNS=%s names more than %d servers; keep %d",
+				 c->dns, US_DNS_MAX, US_DNS_MAX);
+			return -EINVAL;
+		}
+		c->dns4[c->ndns++] = ntohl(a.s_addr);
+	}
+	return 0;
 }
 
 static int
@@ -236,6 +264,8 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 		return rc;
 	v = pick(uc->dns, "USOCK_DNS");
 	if (v != NULL && (rc = copy_str(c->dns, sizeof(c->dns), v, "USOCK_DNS", err, errlen)) != 0)
+		return rc;
+	if (v != NULL && (rc = parse_dns(c, err, errlen)) != 0)
 		return rc;
 	v = pick(uc->ipv6, "USOCK_IPV6");
 	if (v != NULL && (rc = copy_str(c->ipv6, sizeof(c->ipv6), v, "USOCK_IPV6", err, errlen)) !=

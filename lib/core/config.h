@@ -12,6 +12,8 @@
 
 struct usock_config;
 
+#define US_DNS_MAX	4	/* DNS servers USOCK_DNS may name */
+
 struct us_config {
 	char iface[32];		/* USOCK_IFACE */
 	char driver[16];	/* USOCK_DRIVER */
@@ -27,7 +29,9 @@ struct us_config {
 	uint32_t pool_size;	/* USOCK_POOL */
 	uint32_t max_sockets;	/* USOCK_SOCKETS */
 	int busy_poll;		/* USOCK_BUSY_POLL */
-	char dns[256];		/* USOCK_DNS, kept for the resolver */
+	char dns[256];		/* USOCK_DNS as given */
+	uint32_t dns4[US_DNS_MAX];	/* its servers, host order */
+	int ndns;		/* how many */
 	char ipv6[64];		/* USOCK_IPV6, kept for IPv6 */
 	char tcp_cc[16];	/* USOCK_TCP_CC: cubic (default) or newreno */
 };

@@ -1,8 +1,8 @@
 /*
- * resolve.c - usock_getaddrinfo: numeric hosts (IPv4 and IPv6 text) and
- * /etc/hosts, each result carrying the seed's 5-tuple (family, type,
- * proto, canonname, sockaddr).  Each result is one allocation, so
- * usock_freeaddrinfo walks the list and frees each.
+ * resolve.c - usock_getaddrinfo: numeric hosts (IPv4 and IPv6 text),
+ * /etc/hosts, then DNS over the stack (dns.c), each result carrying the
+ * seed's 5-tuple (family, type, proto, canonname, sockaddr).  Each result
+ * is one allocation, so usock_freeaddrinfo walks the list and frees each.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "usock.h"
+#include "dns.h"
 
 struct ai_block {
 	struct addrinfo ai;	/* first: what the caller sees */
@@ -23,10 +24,6 @@ struct ai_block {
 	char name[256];		/* ai_canonname points here */
 };
 
-struct addr {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t bytes[16];	/* the address */
-};
 
 static int
 parse_port(const char *port, int socktype, uint16_t *out)
@@ -58,7 +55,7 @@ parse_port(const char *port, int socktype, uint16_t *out)
 }
 
 static int
-numeric(const char *host, struct addr *a)
+numeric(const char *host, struct us_addr *a)
 {
 	if (inet_pton(AF_INET, host, a->bytes) == 1) {
 		a->family = AF_INET;
@@ -73,7 +70,7 @@ numeric(const char *host, struct addr *a)
 
 /* Looks host up in /etc/hosts; fills up to max addresses and the canonical name. */
 static int
-from_hosts(const char *host, struct addr *out, int max, char *canon, size_t clen)
+from_hosts(const char *host, struct us_addr *out, int max, char *canon, size_t clen)
 {
 	char line[1024];
 	FILE *f = fopen("/etc/hosts", "re");
@@ -84,7 +81,7 @@ from_hosts(const char *host, struct addr *out, int max, char *canon, size_t clen
 	while (n < max && fgets(line, sizeof(line), f) != NULL) {
 		char *save = NULL, *tok, *hash = strchr(line, '#');
 		char *first_name = NULL;
-		struct addr a;
+		struct us_addr a;
 		int match = 0;
 
 		if (hash != NULL)
@@ -115,7 +112,7 @@ usock_getaddrinfo(const char *host, const char *port, const struct addrinfo *hin
 	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
 	struct addrinfo h;
 	struct addrinfo *head = NULL, **tail = &head;
-	struct addr addrs[16];
+	struct us_addr addrs[64];
 	char canon[256] = "";
 	int naddr = 0, i, t, rc;
 	uint16_t p;
@@ -149,7 +146,7 @@ usock_getaddrinfo(const char *host, const char *port, const struct addrinfo *hin
 	}
 	if (host == NULL) {
 		/* No host: the wildcard to bind, or loopback to connect (RFC 3493 6.1). */
-		struct addr a4 = { AF_INET, { 0 } }, a6 = { AF_INET6, { 0 } };
+		struct us_addr a4 = { AF_INET, { 0 } }, a6 = { AF_INET6, { 0 } };
 
 		if (!(h.ai_flags & AI_PASSIVE)) {
 			a4.bytes[0] = 127;
@@ -166,9 +163,10 @@ usock_getaddrinfo(const char *host, const char *port, const struct addrinfo *hin
 	} else if (h.ai_flags & AI_NUMERICHOST) {
 		return EAI_NONAME;
 	} else {
-		naddr = from_hosts(host, addrs, 16, canon, sizeof(canon));
-		if (naddr == 0)
-			return EAI_NONAME;
+		naddr = from_hosts(host, addrs, 64, canon, sizeof(canon));
+		if (naddr == 0 && (rc = us_dns_lookup(host, h.ai_family, addrs, 64, &naddr, canon,
+						      sizeof(canon))) != 0)
+			return rc;
 		if (canon[0] == '\0')
 			snprintf(canon, sizeof(canon), "%s", host);
 	}

@@ -200,6 +200,21 @@ Test(core_config, gateway_that_is_not_an_address_gives_an_example)
 				 "USOCK_GATEWAY=198.18.0.1");
 }
 
+Test(core_config, dns_servers_must_be_ipv4_addresses_and_few)
+{
+	struct us_config c;
+
+	expect_env_error("USOCK_DNS", "198.18.0.1,dns.example", "USOCK_DNS",
+			 "'dns.example' is not an IPv4 address");
+	expect_env_error("USOCK_DNS", "fd00::53", "USOCK_DNS", "USOCK_DNS=198.18.0.1,198.18.0.53");
+	expect_env_error("USOCK_DNS", "1.1.1.1,1.1.1.2,1.1.1.3,1.1.1.4,1.1.1.5", "USOCK_DNS",
+			 "more than 4");
+	setenv("USOCK_DNS", " 198.18.0.1  198.18.0.53 ", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ndns, 2);
+	cr_assert_eq(c.dns4[1], 0xc6120035u);
+}
+
 Test(core_config, mac_that_does_not_parse_gives_an_example)
 {
 	static const char *bad[] = { "02:00:00:00:00", "02:00:00:00:00:02:03", "zz:00:00:00:00:02",
@@ -313,6 +328,9 @@ Test(core_config, good_environment_values_land_in_their_fields)
 	cr_assert_eq(memcmp(c.mac, "\x02\xaa\xbb\xcc\xdd\x0e", 6), 0);
 	cr_assert_str_eq(c.pcap_file, "/tmp/x.pcap");
 	cr_assert_str_eq(c.dns, "1.1.1.1,8.8.8.8");
+	cr_assert_eq(c.ndns, 2);
+	cr_assert_eq(c.dns4[0], 0x01010101u);
+	cr_assert_eq(c.dns4[1], 0x08080808u);
 	cr_assert_eq(c.have_fault, 1);
 	cr_assert_eq(c.fault.loss_ppm, 20000);
 	cr_assert_eq(c.fault.dup_ppm, 10000);
