@@ -2,7 +2,9 @@
  * usock-cat - netcat on the usock stack: connects to HOST PORT (or with -l
  * accepts one connection on PORT), copies standard input to the connection
  * and the connection to standard output, and half-closes when input ends.
- * One thread sends while the other receives, on the same socket.
+ * One thread sends while the other receives, on the same socket.  With -z
+ * it receives without a copy (usock_recv_borrow): stdout is written
+ * straight from the frames the driver filled.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,8 +40,9 @@ sender(void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: usock-cat HOST PORT      connect, copy stdin out and the peer to stdout\n"
-			"       usock-cat -l PORT        accept one connection on PORT, the same\n"
+	fprintf(stderr, "usage: usock-cat [-z] HOST PORT   connect, copy stdin out and the peer to stdout\n"
+			"       usock-cat [-z] -l PORT     accept one connection on PORT, the same\n"
+			"  -z  receive in place (usock_recv_borrow), no copy into a buffer\n"
 			"The stack is configured by USOCK_IFACE, USOCK_IPV4, ... (see README).\n");
 }
 
@@ -50,9 +53,14 @@ main(int argc, char **argv)
 	struct sockaddr_in sin;
 	pthread_t thr;
 	ssize_t n;
-	int listen_mode = argc == 3 && strcmp(argv[1], "-l") == 0;
-	int s;
+	int zero = argc > 1 && strcmp(argv[1], "-z") == 0;
+	int listen_mode, s;
 
+	if (zero) {
+		argc--;
+		argv++;
+	}
+	listen_mode = argc == 3 && strcmp(argv[1], "-l") == 0;
 	if (!listen_mode && argc != 3) {
 		usage();
 		return 2;
@@ -98,17 +106,26 @@ main(int argc, char **argv)
 		fprintf(stderr, "usock-cat: cannot start the sending thread\n");
 		return 1;
 	}
-	while ((n = usock_recv(conn, buf, sizeof(buf), 0)) > 0) {
+	for (;;) {
+		const void *d = buf;
 		size_t off = 0;
 
+		n = zero ? usock_recv_borrow(conn, &d, NULL, NULL)
+			 : usock_recv(conn, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
 		while (off < (size_t)n) {
-			ssize_t w = write(1, buf + off, (size_t)n - off);
+			ssize_t w = write(1, (const char *)d + off, (size_t)n - off);
 
 			if (w <= 0) {
 				fprintf(stderr, "usock-cat: stdout: %s\n", strerror(errno));
 				return 1;
 			}
 			off += (size_t)w;
+		}
+		if (zero && usock_release(conn, (size_t)n) < 0) {
+			fprintf(stderr, "usock-cat: release: %s\n", strerror(errno));
+			return 1;
 		}
 	}
 	if (n < 0)

@@ -92,6 +92,35 @@ USOCK_API int usock_getsockname(int s, struct sockaddr *addr, socklen_t *len);
 USOCK_API int usock_getpeername(int s, struct sockaddr *addr, socklen_t *len);
 USOCK_API int usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 
+/*
+ * Extensions to API.md.
+ *
+ * Zero-copy receive: usock_recv_borrow lends the next received bytes in
+ * place, in the buffer the driver filled: *data points at them and the
+ * return value is their count (for a stream, the next segment's bytes; for
+ * a datagram socket, the next datagram, or its first piece when it came in
+ * fragments), 0 at the end of a stream, or -1 with errno as usock_recv
+ * (EAGAIN, ETIMEDOUT per the timeout, ...).  from/fromlen (may be NULL)
+ * receive the sender's address.  The bytes stay valid, and stay queued,
+ * until usock_release ends the loan, consuming n of them (n at most the
+ * count lent; a datagram goes whole, whatever n; the rest of a stream's
+ * bytes stay queued for the next call); borrowing again before the
+ * release lends the same bytes.  While bytes are lent, the other receive calls on
+ * the socket fail with EBUSY, and the stack does not move them (on
+ * afpacket they pin a ring frame: release promptly).  Closing the socket
+ * ends the loan.
+ */
+USOCK_API ssize_t usock_recv_borrow(int s, const void **data, struct sockaddr *from,
+				    socklen_t *fromlen);
+USOCK_API int usock_release(int s, size_t n);
+
+/* A socket's own counters: what reached the application, and how much of it by a copy. */
+struct usock_sockstats {
+	uint64_t bytes_delivered;	/* payload bytes handed to the application, copied or lent */
+	uint64_t bytes_copied;		/* of them, bytes the stack copied into its buffers */
+};
+USOCK_API int usock_sockstats(int s, struct usock_sockstats *out);
+
 #ifdef __cplusplus
 }
 #endif

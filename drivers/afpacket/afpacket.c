@@ -99,8 +99,12 @@ moved_free(struct us_pkt *pkt, void *arg)
 static int
 move_out(struct afp *a, uint32_t i)
 {
-	struct us_pkt *p = a->holder[i], *q = us_pkt_alloc(a->drv.pool);
+	struct us_pkt *p = a->holder[i], *q;
 
+	/* Lent to the application in place (usock_recv_borrow): it stays until given back. */
+	if (p->flags & US_PKT_PINNED)
+		return -1;
+	q = us_pkt_alloc(a->drv.pool);
 	if (q == NULL || q->cap < p->cap) {
 		if (q != NULL)
 			us_pkt_free(q);

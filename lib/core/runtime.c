@@ -96,6 +96,7 @@ service(void *arg)
 	struct us_stack *st;
 	struct pollfd pf[2];
 	sigset_t all;
+	int stale = 0;	/* the driver's descriptor readable, nothing read (see below) */
 
 	(void)arg;
 	/* Signals belong to the application's threads. */
@@ -109,6 +110,8 @@ service(void *arg)
 		unsigned got;
 
 		got = us_stack_poll(st, now, 64);
+		if (got > 0)
+			stale = 0;
 		if (st->cfg.busy_poll || got > 0) {
 			/*
 			 * Traffic is flowing (or busy polling was asked for): go round
@@ -121,6 +124,14 @@ service(void *arg)
 			continue;
 		}
 		dl = us_stack_next_deadline(st);
+		/*
+		 * The driver's descriptor said readable and gave nothing, twice: a
+		 * frame the application holds in place keeps it readable (afpacket,
+		 * usock_recv_borrow).  Poll the driver every millisecond instead of
+		 * spinning, and look at the descriptor again every 100 ms.
+		 */
+		if (stale >= 2 && stale < 100 && dl > now + 1000000)
+			dl = now + 1000000;
 		us_rt.sleep_until = dl;
 		if (dl != UINT64_MAX) {
 			uint64_t d = dl > now ? dl - now : 0;
@@ -129,16 +140,21 @@ service(void *arg)
 			ts.tv_nsec = (long)(d % 1000000000ull);
 			tsp = &ts;
 		}
-		pf[0].fd = st->drv->fd;
+		pf[0].fd = stale >= 2 && stale < 100 ? -1 : st->drv->fd;
 		pf[0].events = POLLIN;
 		pf[1].fd = us_rt.wake_fd;
 		pf[1].events = POLLIN;
+		pf[0].revents = 0;
 		pthread_mutex_unlock(&us_rt.mu);
 		if (ppoll(pf, 2, tsp, NULL) > 0 && (pf[1].revents & POLLIN)) {
 			uint64_t v;
 
 			(void)!read(us_rt.wake_fd, &v, sizeof(v));
 		}
+		if (pf[0].revents & POLLIN)
+			stale = stale >= 100 ? 2 : stale + 1;
+		else if (stale >= 2)
+			stale = stale >= 100 ? 0 : stale + 1;
 		pthread_mutex_lock(&us_rt.mu);
 		us_rt.sleep_until = 0;
 	}

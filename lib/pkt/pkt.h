@@ -17,6 +17,7 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 #define US_PKT_CSUM_OK	0x0001	/* L4 checksum already verified (or sender is local) */
 #define US_PKT_BCAST	0x0002	/* arrived as link-layer broadcast */
 #define US_PKT_TCP_FIN	0x0004	/* an out-of-order TCP segment that carried FIN */
+#define US_PKT_PINNED	0x0008	/* lent to the application in place: a driver must not move it */
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */

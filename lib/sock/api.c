@@ -15,7 +15,9 @@
 #include "usock.h"
 #include "../core/runtime.h"
 #include "../ip/ip4.h"
+#include "../pkt/pkt.h"
 #include "../tcp/tcp.h"
+#include "../wire/wire.h"
 #include "../udp/udp.h"
 #include "sock.h"
 
@@ -77,7 +79,7 @@ deadline_of(const struct us_sock *s, int flags)
 	/* Past about 31 years (or infinity) is forever: the conversion below would overflow. */
 	if (s->timeout < 0 || s->timeout >= 1e9)
 		return UINT64_MAX;
-	return us_clock_ns() + (uint64_t)(s->timeout * 1e9);
+	return us_clock_ns() + (uint64_t)((double)s->timeout * 1e9);
 }
 
 /*
@@ -484,6 +486,11 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 		leave_sock(s);
 		return fail(-EOPNOTSUPP);
 	}
+	if (s->lent != NULL) {
+		/* Bytes lent by usock_recv_borrow come first: give them back (usock_release). */
+		leave_sock(s);
+		return fail(-EBUSY);
+	}
 	deadline = deadline_of(s, flags);
 	if (flags & MSG_WAITALL)
 		full = 1;
@@ -573,6 +580,10 @@ usock_readline(int fd, void *buf, size_t size)
 	if (!us_sock_stream(s)) {
 		leave_sock(s);
 		return do_recv(fd, buf, size, 0, NULL, NULL, 0);
+	}
+	if (s->lent != NULL) {
+		leave_sock(s);
+		return fail(-EBUSY);
 	}
 	deadline = deadline_of(s, 0);
 	while (done < size) {
@@ -718,6 +729,129 @@ usock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	return rc != 0 ? fail(rc) : 0;
 }
 
+/* The piece of a lent datagram or segment the application sees: its first non-empty buffer. */
+static struct us_pkt *
+lent_piece(struct us_pkt *q)
+{
+	while (q != NULL && q->len == 0)
+		q = q->next;
+	return q;
+}
+
+ssize_t
+usock_recv_borrow(int fd, const void **data, struct sockaddr *from, socklen_t *fromlen)
+{
+	struct us_sock *s;
+	struct us_pkt *q = NULL, *p = NULL;
+	uint64_t deadline;
+	ssize_t n;
+	int rc;
+
+	if (data == NULL || (from != NULL && fromlen == NULL))
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	deadline = deadline_of(s, 0);
+	for (;;) {
+		if (s->lent != NULL) {
+			/* Lent already: the same bytes again. */
+			q = s->lent;
+			p = lent_piece(q);
+			n = p != NULL ? (ssize_t)p->len : 0;
+			break;
+		}
+		if (us_sock_stream(s)) {
+			n = us_tcp_borrow(us_rt.st, s, &p);
+			if (n > 0)
+				q = s->tcb->rcv_head;
+		} else if (s->rcv_head != NULL) {
+			q = s->rcv_head;
+			p = lent_piece(q);
+			n = p != NULL ? (ssize_t)p->len : 0;
+		} else {
+			n = s->so_error != 0 ? -s->so_error : (s->flags & US_SO_SHUT_RD) ? 0 : -EAGAIN;
+			if (s->so_error != 0)
+				s->so_error = 0;
+		}
+		if (n != -EAGAIN)
+			break;
+		if ((rc = block(s, deadline)) != 0) {
+			n = rc;
+			break;
+		}
+	}
+	if (q != NULL) {
+		struct us_pkt *b;
+
+		/* Pinned: a driver that moves held frames (afpacket) leaves these in place. */
+		for (b = q; b != NULL; b = b->next)
+			b->flags |= US_PKT_PINNED;
+		s->lent = q;
+		*data = p != NULL ? us_pkt_data(p) : NULL;
+		if (from != NULL)
+			sin_out(from, fromlen, us_sock_stream(s) ? s->faddr : q->ip_src,
+				us_sock_stream(s) ? s->fport
+				: s->type == USOCK_SOCK_DGRAM ? us_get16(us_pkt_data(q) - 8) : 0);
+	}
+	leave_sock(s);
+	return n < 0 ? fail((int)n) : n;
+}
+
+int
+usock_release(int fd, size_t n)
+{
+	struct us_sock *s;
+	struct us_pkt *q, *p;
+	int rc = 0;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	q = s->lent;
+	p = q != NULL ? lent_piece(q) : NULL;
+	if (q == NULL || n > (p != NULL ? p->len : 0)) {
+		leave_sock(s);
+		return fail(-EINVAL);
+	}
+	if (us_sock_stream(s) && s->tcb != NULL && s->tcb->rcv_head == q) {
+		us_sock_unlend(us_rt.st, s);
+		if (n > 0)
+			us_tcp_consume(us_rt.st, s, (uint32_t)n, 0);
+	} else if (!us_sock_stream(s) && s->rcv_head == q) {
+		/* A datagram goes whole. */
+		uint32_t len = us_pkt_chain_len(q);
+
+		us_sock_unlend(us_rt.st, s);
+		if (s->type == USOCK_SOCK_RAW)
+			us_raw_discard(us_rt.st, s);
+		else
+			us_udp_discard(us_rt.st, s);
+		s->bytes_delivered += len;
+		us_rt.st->stats->sock.bytes_delivered += len;
+	} else {
+		/* The connection went while the bytes were lent: they were the socket's alone. */
+		us_sock_unlend(us_rt.st, s);
+	}
+	us_sock_wakeup(us_rt.st, s);
+	leave_sock(s);
+	return 0;
+}
+
+int
+usock_sockstats(int fd, struct usock_sockstats *out)
+{
+	struct us_sock *s;
+	int rc;
+
+	if (out == NULL)
+		return fail(-EINVAL);
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	out->bytes_delivered = s->bytes_delivered;
+	out->bytes_copied = s->bytes_copied;
+	leave_sock(s);
+	return 0;
+}
+
 int
 usock_settimeout(int fd, double seconds)
 {
@@ -728,7 +862,7 @@ usock_settimeout(int fd, double seconds)
 		return fail(-EINVAL);
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	s->timeout = seconds < 0 ? -1 : seconds;
+	s->timeout = seconds < 0 ? -1.0f : (float)seconds;
 	leave_sock(s);
 	return 0;
 }

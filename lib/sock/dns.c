@@ -384,15 +384,30 @@ ask(const uint32_t *sv, int nsv, const char *name, uint16_t qtype, struct us_add
 	return worst;
 }
 
+/* RFC 6761 6.4: "invalid" and the names under it never exist; no server is asked. */
+static int
+invalid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	return (n == 7 && strncasecmp(name, "invalid", 7) == 0) ||
+	       (n > 8 && strncasecmp(name + n - 8, ".invalid", 8) == 0);
+}
+
 int
 us_dns_lookup(const char *name, int family, struct us_addr *out, int max, int *n, char *canon,
 	      size_t clen)
 {
 	uint32_t sv[8];
-	int nsv = servers(sv, 8);
+	int nsv;
 	enum us_dns_result r4 = US_DNS_NODATA, r6 = US_DNS_NODATA;
 
 	*n = 0;
+	if (invalid_name(name))
+		return EAI_NONAME;
+	nsv = servers(sv, 8);
 	if (nsv < 0) {
 		errno = -nsv;
 		return EAI_SYSTEM;

@@ -9,6 +9,7 @@
 
 #include "usock.h"
 #include "../core/stack.h"
+#include "../pkt/pkt.h"
 #include "../ip/ip4.h"
 #include "../tcp/tcp.h"
 #include "../udp/udp.h"
@@ -86,11 +87,30 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 }
 
 void
+us_sock_unlend(struct us_stack *st, struct us_sock *s)
+{
+	struct us_pkt *q = s->lent, *p;
+	int parked;
+
+	(void)st;
+	if (q == NULL)
+		return;
+	for (p = q; p != NULL; p = p->next)
+		p->flags &= ~US_PKT_PINNED;
+	/* Still first in its queue, or set aside when its connection went (tcp_subr.c). */
+	parked = us_sock_stream(s) ? s->tcb == NULL || s->tcb->rcv_head != q : s->rcv_head != q;
+	s->lent = NULL;
+	if (parked)
+		us_pkt_free(q);
+}
+
+void
 us_sock_close(struct us_stack *st, struct us_sock *s)
 {
 	if (s->flags & US_SO_CLOSED)
 		return;
 	s->flags |= US_SO_CLOSED;
+	us_sock_unlend(st, s);
 	if (s->type == USOCK_SOCK_DGRAM)
 		us_udp_detach(st, s);
 	else if (s->type == USOCK_SOCK_RAW)

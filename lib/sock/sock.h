@@ -51,28 +51,29 @@ struct us_sock {
 			int backlog;	/* most ready connections (listen()) */
 		};
 	};
-	double timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
+	struct us_pkt *lent;	/* the buffer usock_recv_borrow lent out; NULL: none */
 	uint64_t bytes_copied;	/* payload bytes copied to the application */
 	uint64_t bytes_delivered;	/* payload bytes the application received */
 	uint32_t laddr;		/* local address, host order (0: any) */
 	uint32_t faddr;		/* remote address, host order */
 	uint32_t rcvbuf;	/* SO_RCVBUF */
 	uint32_t sndbuf;	/* SO_SNDBUF */
-	int so_error;		/* pending error (positive errno), 0: none */
+	float timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
 	int fd;			/* the descriptor the application holds */
 	int refs;		/* references: the table's and each call in progress */
 	int linger;		/* SO_LINGER seconds, -1: off */
 	uint16_t flags;		/* US_SO_* */
 	uint16_t lport;		/* local port, host order */
 	uint16_t fport;		/* remote port, host order */
+	int16_t so_error;	/* pending error (positive errno), 0: none */
 	uint8_t type;		/* USOCK_SOCK_* */
 	uint8_t proto;		/* IP protocol */
 	uint8_t family;		/* AF_INET */
 	uint8_t ttl;		/* IP_TTL */
 	uint8_t tos;		/* IP_TOS */
-	uint8_t ev_signalled;	/* events last reported through the descriptor */
-	uint8_t want_in;	/* the descriptor signals readable data (default on) */
-	uint8_t want_out;	/* a poller waits for room to write: signal US_EV_OUT too */
+	uint8_t ev_signalled : 1;	/* the descriptor was made readable (events reported) */
+	uint8_t want_in : 1;	/* the descriptor signals readable data (default on) */
+	uint8_t want_out : 1;	/* a poller waits for room to write: signal US_EV_OUT too */
 };
 
 /* A stream (TCP) socket; raw sockets of protocol 6 are not. */
@@ -86,6 +87,11 @@ us_sock_stream(const struct us_sock *s)
 struct us_sock *us_sock_create(struct us_stack *st, int family, int type, int proto, int *err);
 /* Closes s: unbinds, frees queued data, drops the table's reference. */
 void us_sock_close(struct us_stack *st, struct us_sock *s);
+/*
+ * Ends a loan of received data (usock_recv_borrow): the buffers are no
+ * longer pinned, and are freed if their queue let go of them meanwhile.
+ */
+void us_sock_unlend(struct us_stack *st, struct us_sock *s);
 /* Drops a reference; frees at zero. */
 void us_sock_unref(struct us_stack *st, struct us_sock *s);
 /* Tells waiters that s changed (data, error, room). */

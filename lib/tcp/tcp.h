@@ -352,6 +352,14 @@ ssize_t us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, si
 		    int more);
 /* Copies up to len bytes in order; 0 at end of stream; -EAGAIN when none yet. */
 ssize_t us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int peek);
+/*
+ * The first received bytes in place: *piece is the buffer holding them (in
+ * the first queued segment); returns their count, or what us_tcp_recv
+ * would (0 at end of stream, -EAGAIN, the error).
+ */
+ssize_t us_tcp_borrow(struct us_stack *st, struct us_sock *so, struct us_pkt **piece);
+/* Drops the first n received bytes, which the application has (copied: 1 if by a copy). */
+void us_tcp_consume(struct us_stack *st, struct us_sock *so, uint32_t n, int copied);
 int us_tcp_shutdown(struct us_stack *st, struct us_sock *so, int how);
 /* The application closed: graceful close, or RST with unread data / zero linger. */
 void us_tcp_close(struct us_stack *st, struct us_sock *so);

@@ -324,6 +324,11 @@ us_tcb_free(struct us_stack *st, struct us_tcb *tp)
 		tp->t_timer[i] = 0;
 	heap_remove(&st->tcp, tp);
 	us_tcp_hash_remove(st, tp);
+	/* A segment lent to the application stays with its socket until given back. */
+	if (tp->so != NULL && tp->so->lent != NULL && tp->so->lent == tp->rcv_head) {
+		tp->rcv_head = tp->rcv_head->qnext;
+		tp->so->lent->qnext = NULL;
+	}
 	us_pkt_free_queue(tp->rcv_head);
 	us_pkt_free_queue(tp->ooo);
 	us_pkt_free(tp->snd_head);

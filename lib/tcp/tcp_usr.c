@@ -292,6 +292,68 @@ us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len
 	return (ssize_t)done;
 }
 
+/* What a receive finds when there is no data: 0 at the end, the error, or -EAGAIN. */
+static int
+recv_status(struct us_sock *so, int peek)
+{
+	struct us_tcb *tp = so->tcb;
+	int rc;
+
+	if (tp != NULL && (tp->t_flags & US_TF_RCVD_FIN))
+		return 0;
+	if (so->so_error != 0) {
+		rc = -so->so_error;
+		if (!peek)
+			so->so_error = 0;
+		return rc;
+	}
+	if (so->flags & US_SO_SHUT_RD)
+		return 0;
+	if (tp == NULL || tp->state == US_TCPS_CLOSED)
+		return (so->flags & US_SO_CONNECTED) ? 0 : -ENOTCONN;
+	if (tp->state == US_TCPS_LISTEN)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+void
+us_tcp_consume(struct us_stack *st, struct us_sock *so, uint32_t n, int copied)
+{
+	struct us_tcb *tp = so->tcb;
+	uint32_t left = n;
+	struct us_pkt *q;
+
+	while (left > 0 && (q = tp->rcv_head) != NULL) {
+		struct us_pkt *p = q;
+
+		while (p != NULL && left > 0) {
+			uint32_t k = p->len < left ? p->len : left;
+
+			us_pkt_adj(p, k);
+			left -= k;
+			if (p->len > 0)
+				break;
+			p = p->next;
+		}
+		if (us_pkt_chain_len(q) == 0) {
+			tp->rcv_head = q->qnext;
+			if (tp->rcv_head == NULL)
+				tp->rcv_tail = NULL;
+			q->qnext = NULL;
+			us_pkt_free(q);
+		}
+	}
+	tp->rcv_cc -= n;
+	so->bytes_delivered += n;
+	st->stats->sock.bytes_delivered += n;
+	if (copied) {
+		so->bytes_copied += n;
+		st->stats->sock.bytes_copied += n;
+	}
+	/* Room opened: the window update goes out if it is worth it. */
+	us_tcp_output(st, tp);
+}
+
 ssize_t
 us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int peek)
 {
@@ -299,25 +361,9 @@ us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int 
 	uint8_t *dst = buf;
 	uint32_t done = 0;
 	struct us_pkt *q;
-	int rc;
 
-	if (tp == NULL || tp->rcv_cc == 0) {
-		if (tp != NULL && (tp->t_flags & US_TF_RCVD_FIN))
-			return 0;
-		if (so->so_error != 0) {
-			rc = -so->so_error;
-			if (!peek)
-				so->so_error = 0;
-			return rc;
-		}
-		if (so->flags & US_SO_SHUT_RD)
-			return 0;
-		if (tp == NULL || tp->state == US_TCPS_CLOSED)
-			return (so->flags & US_SO_CONNECTED) ? 0 : -ENOTCONN;
-		if (tp->state == US_TCPS_LISTEN)
-			return -ENOTCONN;
-		return -EAGAIN;
-	}
+	if (tp == NULL || tp->rcv_cc == 0)
+		return recv_status(so, peek);
 	if (len == 0)
 		return 0;
 	/* Copy straight from the buffers the driver filled: the only copy of each byte. */
@@ -331,38 +377,26 @@ us_tcp_recv(struct us_stack *st, struct us_sock *so, void *buf, size_t len, int 
 			done += n;
 		}
 	}
-	if (!peek) {
-		uint32_t left = done;
-
-		while (left > 0 && (q = tp->rcv_head) != NULL) {
-			struct us_pkt *p = q;
-
-			while (p != NULL && left > 0) {
-				uint32_t n = p->len < left ? p->len : left;
-
-				us_pkt_adj(p, n);
-				left -= n;
-				if (p->len > 0)
-					break;
-				p = p->next;
-			}
-			if (us_pkt_chain_len(q) == 0) {
-				tp->rcv_head = q->qnext;
-				if (tp->rcv_head == NULL)
-					tp->rcv_tail = NULL;
-				q->qnext = NULL;
-				us_pkt_free(q);
-			}
-		}
-		tp->rcv_cc -= done;
-		so->bytes_copied += done;
-		so->bytes_delivered += done;
-		st->stats->sock.bytes_copied += done;
-		st->stats->sock.bytes_delivered += done;
-		/* Room opened: the window update goes out if it is worth it. */
-		us_tcp_output(st, tp);
-	}
+	if (!peek)
+		us_tcp_consume(st, so, done, 1);
 	return (ssize_t)done;
+}
+
+ssize_t
+us_tcp_borrow(struct us_stack *st, struct us_sock *so, struct us_pkt **piece)
+{
+	struct us_tcb *tp = so->tcb;
+	struct us_pkt *p;
+
+	(void)st;
+	if (tp == NULL || tp->rcv_cc == 0)
+		return recv_status(so, 0);
+	for (p = tp->rcv_head; p != NULL && p->len == 0; p = p->next)
+		;
+	if (p == NULL)
+		return -EAGAIN;	/* cannot be: rcv_cc counts the head's bytes */
+	*piece = p;
+	return (ssize_t)p->len;
 }
 
 /* Our side is finished: FIN after the queued data (RFC 9293 3.10.4). */

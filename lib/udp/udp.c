@@ -353,6 +353,22 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	return (ssize_t)len;
 }
 
+void
+us_udp_discard(struct us_stack *st, struct us_sock *s)
+{
+	struct us_pkt *pkt = s->rcv_head;
+
+	if (pkt == NULL)
+		return;
+	s->rcv_head = pkt->qnext;
+	if (s->rcv_head == NULL)
+		s->rcv_tail = NULL;
+	s->rcv_cc -= TRUESIZE(us_pkt_chain_len(pkt));
+	pkt->qnext = NULL;
+	us_pkt_free(pkt);
+	us_sock_wakeup(st, s);
+}
+
 ssize_t
 us_udp_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 	    uint32_t *faddr, uint16_t *fport)

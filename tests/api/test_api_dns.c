@@ -146,6 +146,9 @@ Test(api_dns, missing_names_and_missing_types_have_their_codes)
 	hints.ai_family = AF_INET6;
 	cr_assert_eq(usock_getaddrinfo("www.lab.test", NULL, &hints, &res), EAI_NODATA);
 	cr_assert_eq(usock_getaddrinfo("a..b.lab.test", NULL, &hints, &res), EAI_NONAME);
+	/* RFC 6761 6.4: never asked, even of a server that would answer. */
+	cr_assert_eq(usock_getaddrinfo("host.invalid", NULL, &hints, &res), EAI_NONAME);
+	cr_assert_eq(usock_getaddrinfo("INVALID.", NULL, &hints, &res), EAI_NONAME);
 	hints.ai_flags = AI_NUMERICHOST;
 	cr_assert_eq(usock_getaddrinfo("www.lab.test", NULL, &hints, &res), EAI_NONAME,
 		     "AI_NUMERICHOST never asks DNS");

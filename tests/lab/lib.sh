@@ -462,7 +462,7 @@ tcp_xfer() {
   [ $# -gt 0 ] && XFER_WHAT="$XFER_WHAT ($*)"
   case $kind in
   k2us | us2k)
-    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" -l "$port" >"$uout" 2>"$err"
+    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" ${XFER_UCAT_ARGS:-} -l "$port" >"$uout" 2>"$err"
     upid=$BG_PID
     stat_follow "$upid" "$XFER_STAT"
     fpid=$BG_PID
@@ -489,7 +489,7 @@ tcp_xfer() {
     wait_until 10 tcp_listening "$LAB_K" "$port" ||
       die "$XFER_WHAT: kernel socat listens on $port"
     t0=$(now_ms)
-    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" "$LAB_KIP" "$port" >"$uout" 2>"$err"
+    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" ${XFER_UCAT_ARGS:-} "$LAB_KIP" "$port" >"$uout" 2>"$err"
     upid=$BG_PID
     stat_follow "$upid" "$XFER_STAT"
     fpid=$BG_PID
