@@ -87,7 +87,7 @@ which(int level, int name)
 }
 
 static int
-get_int(const void *v, socklen_t len, int *out)
+get_int(const void *v, socklen_t len, int level, int *out)
 {
 	if (v == NULL)
 		return -EINVAL;
@@ -97,8 +97,8 @@ get_int(const void *v, socklen_t len, int *out)
 	 */
 	if (len >= sizeof(int))
 		memcpy(out, v, sizeof(int));
-	else if (len == 1)
-		*out = *(const unsigned char *)v;
+	else if (len == 1 || (level == IPPROTO_IP && len > 0))
+		*out = *(const unsigned char *)v;	/* Linux reads IP options' short values as a byte */
 	else
 		return -EINVAL;
 	return 0;
@@ -173,7 +173,7 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 		if (rc == 0)
 			memcpy(ccname, value, len);
 	} else {
-		rc = get_int(value, len, &v);
+		rc = get_int(value, len, level, &v);
 	}
 	if ((rc = rc != 0 ? rc : us_rt_enter()) != 0)
 		return errno = -rc, -1;

@@ -156,7 +156,7 @@ us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t
 	case US_TCPS_CLOSED:
 		break;
 	case US_TCPS_LISTEN:
-		return -EINVAL;
+		return -EISCONN;	/* as Linux */
 	case US_TCPS_SYN_SENT:
 	case US_TCPS_SYN_RECEIVED:
 		return -EALREADY;
@@ -251,10 +251,8 @@ us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len
 	case US_TCPS_SYN_SENT:
 	case US_TCPS_SYN_RECEIVED:
 		return -EAGAIN;	/* as Linux: a send waits for the handshake */
-	case US_TCPS_CLOSED:
-	case US_TCPS_LISTEN:
-		return (so->flags & US_SO_CONNECTED) ? -EPIPE : -ENOTCONN;
 	default:
+		/* Never connected, listening, or closing: EPIPE, as Linux (sk_stream_wait_connect). */
 		return -EPIPE;
 	}
 	room = so->sndbuf > tp->snd_cc ? so->sndbuf - tp->snd_cc : 0;
