@@ -33,10 +33,11 @@ fi
 [ $# -eq 1 ] || fail_all "usage: bash tests/lab/run.sh BUILD_DIR"
 [ "$(id -u)" -eq 0 ] || fail_all "the lab tests need root (network namespaces, AF_PACKET); run as root"
 build=$(cd "$1" 2>/dev/null && pwd) || fail_all "no build directory $1"
-for p in apps/usock-testsrv apps/usock-stat apps/usock-ping apps/usock-cat tests/lab/lab-udp-client; do
+for p in apps/usock-testsrv apps/usock-stat apps/usock-ping apps/usock-cat apps/usock-http-get \
+  apps/usock-echo-server tests/lab/lab-udp-client; do
   [ -x "$build/$p" ] || fail_all "$build/$p is not built (ninja -C $1)"
 done
-for tool in ip ethtool ping nc socat tcpdump timeout setsid ss /usr/bin/python3; do
+for tool in ip ethtool ping nc socat tcpdump timeout setsid ss dnsmasq /usr/bin/python3; do
   command -v "$tool" >/dev/null || fail_all "$tool is not installed (bash tests/deps.sh)"
 done
 
