@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what it needs, builds the
 # minimal (no DPDK, no libpcap), full and sanitizer configurations, runs the
-# unit and loop tests in each, checks the exported symbols, then runs the
-# namespace lab tests against the Linux kernel.  Needs root (namespaces).
+# unit and loop tests in each, checks the exported symbols, runs the
+# namespace lab tests against the Linux kernel, and bench/compare's smoke
+# mode.  Needs root (namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -34,6 +35,7 @@ step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,un
 step "unit+loop tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs
 step "lab tests (namespaces, against the Linux kernel)" bash tests/lab/run.sh build-full
+step "bench/compare --smoke makes its report" bash tests/check-bench.sh build-full
 
 echo "=== took $(( $(date +%s) - start )) s"
 echo "$pass passed, $fail failed"
