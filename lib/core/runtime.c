@@ -25,6 +25,7 @@
 #include "runtime.h"
 
 /* How long exit waits for connections the application left open to finish. */
+#define BUSY_HANDOFF_NS		1000000ull	/* busy polling: an application poller holds the link this long */
 #define US_EXIT_LINGER_NS (2ull * 1000000000ull)
 
 struct us_runtime us_rt = {
@@ -112,7 +113,12 @@ service(void *arg)
 		got = us_stack_poll(st, now, 64);
 		if (got > 0)
 			stale = 0;
-		if (st->cfg.busy_poll || got > 0) {
+		/*
+		 * Busy polling: spin, unless an application thread waiting in a
+		 * call polls the link itself right now (us_rt_wait); two spinners
+		 * on one core would only take turns.
+		 */
+		if ((st->cfg.busy_poll && now > us_rt.app_polled_at + BUSY_HANDOFF_NS) || got > 0) {
 			/*
 			 * Traffic is flowing (or busy polling was asked for): go round
 			 * without sleeping, but let application threads take the lock
@@ -124,6 +130,8 @@ service(void *arg)
 			continue;
 		}
 		dl = us_stack_next_deadline(st);
+		if (st->cfg.busy_poll && dl > now + BUSY_HANDOFF_NS)
+			dl = now + BUSY_HANDOFF_NS;	/* back to spinning when the thread stops */
 		/*
 		 * The driver's descriptor said readable and gave nothing, twice: a
 		 * frame the application holds in place keeps it readable (afpacket,
@@ -423,6 +431,24 @@ us_rt_wait(uint64_t deadline)
 
 	/* Waiting lets go of the stack as leaving does: a SYN left unsent would wait with us. */
 	hand_back();
+	if (us_rt.st != NULL && us_rt.st->cfg.busy_poll) {
+		/*
+		 * Busy polling (as the kernel's SO_BUSY_POLL): the waiting thread
+		 * polls the link itself instead of sleeping until the service
+		 * thread hands it the event, so a reply is seen the moment it lands.
+		 */
+		now = us_clock_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		us_rt.app_polled_at = now;
+		if (us_stack_poll(us_rt.st, now, 64) == 0) {
+			pthread_mutex_unlock(&us_rt.mu);
+			sched_yield();
+			pthread_mutex_lock(&us_rt.mu);
+		}
+		hand_back();
+		return 0;
+	}
 	if (deadline == UINT64_MAX) {
 		pthread_cond_wait(&us_rt.cv, &us_rt.mu);
 		return 0;

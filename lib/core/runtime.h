@@ -29,6 +29,7 @@ struct us_runtime {
 	struct us_stats_file *shm;	/* exported counters, NULL if not exported */
 	char shm_path[64];	/* its file */
 	int init_err;		/* the error of a failed implicit start (-E) */
+	uint64_t app_polled_at;	/* busy polling: when a waiting application thread last polled */
 };
 
 extern struct us_runtime us_rt;
