@@ -226,6 +226,7 @@ struct us_tcp {
 	uint32_t nheap;		/* entries */
 	uint32_t heapcap;	/* capacity */
 	uint8_t isn_key[16];	/* RFC 6528 secret */
+	uint8_t ts_key[16];	/* timestamp offsets' secret: the same for every process of a boot */
 	uint8_t cookie_key[16];	/* SYN cookie secret */
 	uint16_t next_eph;	/* next ephemeral port to try */
 	const struct us_tcp_cc *default_cc;	/* for new connections */
@@ -247,6 +248,8 @@ void us_tcb_free(struct us_stack *st, struct us_tcb *tp);
 /* Frees the tcb and drops its reference on the socket (which the application closed). */
 void us_tcp_orphan_free(struct us_stack *st, struct us_tcb *tp);
 uint64_t us_siphash(const uint8_t key[16], const uint64_t *words, int n);
+/* RFC 7323 5.4: the TSval offset for a pair of hosts. */
+uint32_t us_tcp_ts_offset(const struct us_stack *st, uint32_t laddr, uint32_t faddr);
 /* Stack time in microseconds, never 0 (0 means "not timing"); wraps after 71 minutes. */
 uint32_t us_tcp_usnow(const struct us_stack *st);
 void us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state);

@@ -209,6 +209,7 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->iss = us_tcp_iss(st, so->laddr, so->lport, so->faddr, so->fport);
+	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, so->faddr);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	/*
 	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits
@@ -296,7 +297,7 @@ send_cookie(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	tp.t_ourmss = (uint16_t)(st->mtu - 40);
 	tp.t_flags = US_TF_REQ_SCALE | US_TF_REQ_TSTMP;
 	tp.rcv_wscale = our_wscale(ls->rcvbuf);
-	tp.ts_offset = 0;
+	tp.ts_offset = us_tcp_ts_offset(st, pkt->ip_dst, pkt->ip_src);
 	tp.cc = &us_tcp_newreno;
 	syn_options(st, &tp, seg);
 	tp.irs = seg->seq;
@@ -341,7 +342,7 @@ cookie_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	tp = so->tcb;
 	tp->rcv_wscale = our_wscale(so->rcvbuf);
 	/* Our timestamps continue the cookie SYN-ACK's clock, or the peer's PAWS drops us. */
-	tp->ts_offset = 0;
+	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, so->faddr);
 	opts.tsval = seg->tsval;
 	opts.has_ts = opts.has_ts && seg->has_ts;
 	syn_options(st, tp, &opts);

@@ -77,6 +77,48 @@ conn_hash(const struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t fa
 	return (uint32_t)h & (st->tcp.nhash - 1);
 }
 
+/*
+ * The timestamp secret from the kernel's boot ID, so that every usock
+ * process of this boot gives a peer the same, ever-growing TSval clock
+ * (as Linux's per-boot secret does).  A new process may then reuse a
+ * 4-tuple its predecessor left in the peer's TIME_WAIT (RFC 6191), which
+ * random offsets would refuse half the time.  Left random if unreadable.
+ */
+static void
+boot_key(uint8_t key[16])
+{
+	char id[64];
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int i = 0, j;
+
+	if (f == NULL)
+		return;
+	if (fgets(id, sizeof(id), f) != NULL) {
+		uint8_t k[16];
+
+		for (j = 0; id[j] != '\0' && i < 32; j++) {
+			char c = id[j];
+			int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+			if (v < 0)
+				continue;
+			k[i / 2] = (uint8_t)(i % 2 ? k[i / 2] | v : v << 4);
+			i++;
+		}
+		if (i == 32)
+			memcpy(key, k, 16);
+	}
+	fclose(f);
+}
+
+uint32_t
+us_tcp_ts_offset(const struct us_stack *st, uint32_t laddr, uint32_t faddr)
+{
+	uint64_t w = (uint64_t)laddr << 32 | faddr;
+
+	return (uint32_t)us_siphash(st->tcp.ts_key, &w, 1);
+}
+
 int
 us_tcp_init(struct us_stack *st)
 {
@@ -93,7 +135,9 @@ us_tcp_init(struct us_stack *st)
 	for (i = 0; i < 16; i++) {
 		st->tcp.isn_key[i] = (uint8_t)us_stack_rand(st);
 		st->tcp.cookie_key[i] = (uint8_t)us_stack_rand(st);
+		st->tcp.ts_key[i] = (uint8_t)us_stack_rand(st);
 	}
+	boot_key(st->tcp.ts_key);
 	st->tcp.next_eph = (uint16_t)(49152 + us_stack_rand(st) % 16384);
 	st->tcp.default_cc = &us_tcp_cubic;
 	return 0;

@@ -207,6 +207,7 @@ us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t
 	while (tp->rcv_wscale < 14 && (65535u << tp->rcv_wscale) < so->rcvbuf)
 		tp->rcv_wscale++;
 	tp->iss = us_tcp_iss(st, so->laddr, so->lport, faddr, fport);
+	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, faddr);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	/*
 	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits

@@ -1492,6 +1492,22 @@ Test(tcp_state, timers_keep_working_across_the_millisecond_wrap)
 	cr_assert_gt(T.now, 4294967296ull * T_MS);
 }
 
+/*
+ * RFC 7323 5.4 offsets hide uptime but follow the host pair, from a secret
+ * every stack of this boot shares: a second process's TSvals continue the
+ * first's, so the peer's TIME_WAIT takes its SYN (RFC 6191).
+ */
+Test(tcp_state, timestamp_offsets_follow_the_host_pair_in_every_stack_of_a_boot)
+{
+	struct t_one other;
+
+	t_one_init(&other);
+	cr_assert_eq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), us_tcp_ts_offset(other.n.st, T_IP_B, T_IP_A));
+	cr_assert_neq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), us_tcp_ts_offset(ST, T_IP_B, T_IP_A + 1));
+	cr_assert_neq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), 0);
+	t_one_fini(&other);
+}
+
 Test(tcp_state, rto_is_1_s_before_any_rtt_sample)
 {
 	struct us_sock *ls = listener(8), *c;
