@@ -103,7 +103,8 @@ def main():
                "usock": rss.get("usock"), "usock-busy": rss.get("usock-busy")}
         summary["idle/client_bytes_per_conn"] = own
         cells = [fmt(own["kernel"])] + [
-            f"{fmt(own[st])}, **{own[st] / own['kernel']:.2f}x**" if own.get(st) else "-"
+            "-" if own.get(st) is None else
+            f"{fmt(own[st])}, **{own[st] / own['kernel']:.2f}x**" if own["kernel"] else fmt(own[st])
             for st in STACKS[1:]]
         rows.append("| Idle connection: the client's memory, RSS plus its kernel slab "
                     "(bytes, lower is better) | " + " | ".join(cells) + " |  |")
@@ -148,7 +149,8 @@ def main():
         ax.set_ylabel("fraction of transactions")
         ax.set_title(f"{test}: 64-byte ping-pong")
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        if ax.lines:
+            ax.legend()
     fig.tight_layout()
     fig.savefig(f"{out}/latency-cdf.png", dpi=100)
 
