@@ -32,6 +32,7 @@ FIGURES = [
     ("idle", "rss_bytes_per_conn", "Idle connection: client RSS", "bytes", "lower"),
     ("idle", "kernel_slab_bytes_per_conn", "Idle connection: kernel slab growth, both ends'",
      "bytes", "lower"),
+    ("idle", "idle_cpu_pct", "CPU of the client process, connections idle", "% of a core", "lower"),
 ]
 GOALS = {
     ("tcp-up", "gbit_s"): "usock >= 1.3x",
@@ -40,6 +41,7 @@ GOALS = {
     ("udp-rr", "p50_us"): "<= 0.7x, busy <= 0.25x",
     ("tcp-crr", "conn_s"): ">= 3x",
     ("idle", "rss_bytes_per_conn"): "<= 256 bytes",
+    ("idle", "idle_cpu_pct"): "< 1% (sleeping)",
 }
 
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <usock.h>
@@ -493,10 +494,25 @@ idle(long n)
 	for (i = 0; i < n; i++)
 		fds[i] = tcp_connect('I');
 	usleep(500000);
-	snprintf(extra, sizeof(extra),
-		 json ? ", \"connections\": %ld, \"kernel_slab_bytes_per_conn\": %.0f"
-		      : " (%ld connections; kernel slab %.0f bytes per connection)",
-		 n, (double)(slab() - slab0) / (double)n);
+	/* The CPU the process uses while they sit idle for 2 s (its service thread included). */
+	{
+		struct rusage r0, r1;
+		double t0 = now(), cpu;
+
+		getrusage(RUSAGE_SELF, &r0);
+		sleep(2);
+		getrusage(RUSAGE_SELF, &r1);
+		cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
+			       r0.ru_stime.tv_sec) +
+		      (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
+			       r0.ru_stime.tv_usec) / 1e6;
+		snprintf(extra, sizeof(extra),
+			 json ? ", \"connections\": %ld, \"kernel_slab_bytes_per_conn\": %.0f, "
+				"\"idle_cpu_pct\": %.2f"
+			      : " (%ld connections; kernel slab %.0f bytes per connection; %.2f%% of a "
+				"core while idle)",
+			 n, (double)(slab() - slab0) / (double)n, 100 * cpu / (now() - t0));
+	}
 	report("idle", "rss_bytes_per_conn", (double)(rss() - rss0) / (double)n, extra);
 	for (i = 0; i < n; i++)
 		S->close(fds[i]);
