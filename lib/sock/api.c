@@ -406,9 +406,9 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 		return fail(-EOPNOTSUPP);
 	}
 	if (us_sock_stream(s)) {
-		/* A stream ignores the address once connected (EISCONN as Linux otherwise). */
+		/* A stream ignores the address; never connected, it is EPIPE, as Linux. */
 		if (to != NULL && s->tcb != NULL && s->tcb->state < US_TCPS_SYN_SENT)
-			n = -ENOTCONN;
+			n = -EPIPE;
 		else
 			n = tcp_send(s, buf, len, flags, all);
 		leave_sock(s);

@@ -420,11 +420,22 @@ send_fin(struct us_stack *st, struct us_tcb *tp)
 	us_tcp_output(st, tp);
 }
 
+static void close_listener(struct us_stack *st, struct us_sock *so);
+
 int
 us_tcp_shutdown(struct us_stack *st, struct us_sock *so, int how)
 {
 	struct us_tcb *tp = so->tcb;
 
+	if (tp != NULL && tp->state == US_TCPS_LISTEN) {
+		/* As Linux: SHUT_RD stops listening (queued connections are reset); SHUT_WR does nothing. */
+		if (how != 1) {
+			close_listener(st, so);
+			us_tcp_set_state(st, tp, US_TCPS_CLOSED);
+			us_sock_wakeup(st, so);
+		}
+		return 0;
+	}
 	if (tp == NULL || tp->state < US_TCPS_SYN_RECEIVED)
 		return -ENOTCONN;
 	if (how != 1)	/* SHUT_RD or SHUT_RDWR */

@@ -523,6 +523,64 @@ c_getsockopt_error_clears(const struct api *a, uint16_t port)
 	return r;
 }
 
+static struct res
+c_sendto_unconnected_tcp(const struct api *a, uint16_t port)
+{
+	struct sockaddr_in sa = addr(LAB_KERNEL_IP, port);
+	struct res r;
+	int s = a->socket(AF_INET, SOCK_STREAM, 0);
+
+	LAST(a->sendto(s, "x", 1, 0, SA(&sa), sizeof(sa)));
+	a->close(s);
+	return r;
+}
+
+static struct res
+c_send_listener(const struct api *a, uint16_t port)
+{
+	struct res r;
+	int l = listener(a, port);
+
+	LAST(a->send(l, "x", 1, 0));
+	a->close(l);
+	return r;
+}
+
+static struct res
+c_recv_listener(const struct api *a, uint16_t port)
+{
+	struct res r;
+	char b[4];
+	int l = listener(a, port);
+
+	LAST(a->recv(l, b, sizeof(b), MSG_DONTWAIT));
+	a->close(l);
+	return r;
+}
+
+static struct res
+c_shutdown_listener(const struct api *a, uint16_t port)
+{
+	struct res r;
+	int l = listener(a, port);
+
+	LAST(a->shutdown(l, SHUT_RDWR));
+	a->close(l);
+	return r;
+}
+
+static struct res
+c_accept_after_shutdown(const struct api *a, uint16_t port)
+{
+	struct res r;
+	int l = listener(a, port);
+
+	a->shutdown(l, SHUT_RDWR);
+	LAST(a->accept(l, NULL, NULL));
+	a->close(l);
+	return r;
+}
+
 static const struct {
 	const char *what;
 	case_fn fn;
@@ -560,6 +618,11 @@ static const struct {
 	{ "setsockopt TCP_NODELAY on a datagram socket", c_setsockopt_tcp_on_udp },
 	{ "setsockopt IP_TTL 256", c_ttl_out_of_range },
 	{ "getsockopt SO_ERROR on a fresh socket", c_getsockopt_error_clears },
+	{ "sendto an address on a stream never connected", c_sendto_unconnected_tcp },
+	{ "send on a listening socket", c_send_listener },
+	{ "recv on a listening socket", c_recv_listener },
+	{ "shutdown a listening socket", c_shutdown_listener },
+	{ "accept after shutting a listener down", c_accept_after_shutdown },
 };
 
 Test(api_misuse, every_misuse_fails_as_the_kernel_fails)
