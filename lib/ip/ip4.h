@@ -58,8 +58,6 @@ int us_raw_connect(struct us_stack *st, struct us_sock *s, uint32_t faddr);
 int us_raw_input(struct us_stack *st, const struct us_pkt *pkt);
 ssize_t us_raw_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 		    uint32_t faddr, int have_addr);
-/* Drops the first queued datagram (one the application borrowed in place). */
-void us_raw_discard(struct us_stack *st, struct us_sock *s);
 ssize_t us_raw_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 		    uint32_t *faddr);
 

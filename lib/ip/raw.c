@@ -18,9 +18,6 @@
 
 #define US_IPPROTO_RAW	255	/* send-only: every datagram carries its own header */
 
-/* Bytes a queued datagram charges to the receive buffer (as UDP: data plus bookkeeping). */
-#define TRUESIZE(len)	((len) + 256u)
-
 int
 us_raw_attach(struct us_stack *st, struct us_sock *s)
 {
@@ -120,20 +117,11 @@ us_raw_input(struct us_stack *st, const struct us_pkt *pkt)
 		    ((s->flags & US_SO_CONNECTED) && s->faddr != pkt->ip_src))
 			continue;
 		n++;
-		if ((s->flags & US_SO_SHUT_RD) || s->rcv_cc + TRUESIZE(len) > s->rcvbuf ||
-		    (c = copy_with_header(st, pkt, plen)) == NULL) {
+		if ((s->flags & US_SO_SHUT_RD) || (c = copy_with_header(st, pkt, plen)) == NULL ||
+		    us_sock_dgram_enqueue(st, s, c, len) != 0)
 			is->rx_raw_drop++;
-			continue;
-		}
-		c->qnext = NULL;
-		if (s->rcv_tail != NULL)
-			s->rcv_tail->qnext = c;
 		else
-			s->rcv_head = c;
-		s->rcv_tail = c;
-		s->rcv_cc += TRUESIZE(len);
-		is->rx_raw++;
-		us_sock_wakeup(st, s);
+			is->rx_raw++;
 	}
 	return n;
 }
@@ -217,58 +205,16 @@ us_raw_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	return (ssize_t)len;
 }
 
-void
-us_raw_discard(struct us_stack *st, struct us_sock *s)
-{
-	struct us_pkt *pkt = s->rcv_head;
-
-	if (pkt == NULL)
-		return;
-	s->rcv_head = pkt->qnext;
-	if (s->rcv_head == NULL)
-		s->rcv_tail = NULL;
-	s->rcv_cc -= TRUESIZE(us_pkt_chain_len(pkt));
-	pkt->qnext = NULL;
-	us_pkt_free(pkt);
-	us_sock_wakeup(st, s);
-}
-
 ssize_t
 us_raw_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 	    uint32_t *faddr)
 {
-	struct us_pkt *pkt = s->rcv_head;
-	uint32_t dlen, n;
 	int rc;
+	struct us_pkt *pkt = us_sock_dgram_first(s, &rc);
 
-	if (pkt == NULL) {
-		if (s->so_error != 0) {
-			rc = -s->so_error;
-			s->so_error = 0;
-			return rc;
-		}
-		if (s->flags & US_SO_SHUT_RD)
-			return 0;
-		return -EAGAIN;
-	}
-	dlen = us_pkt_chain_len(pkt);
-	n = len < dlen ? (uint32_t)len : dlen;
-	if (n > 0)
-		us_pkt_chain_read(pkt, 0, buf, n);
+	if (pkt == NULL)
+		return rc;
 	if (faddr != NULL)
 		*faddr = pkt->ip_src;
-	s->bytes_copied += n;
-	s->bytes_delivered += n;
-	st->stats->sock.bytes_copied += n;
-	st->stats->sock.bytes_delivered += n;
-	if (!peek) {
-		s->rcv_head = pkt->qnext;
-		if (s->rcv_head == NULL)
-			s->rcv_tail = NULL;
-		s->rcv_cc -= TRUESIZE(dlen);
-		pkt->qnext = NULL;
-		us_pkt_free(pkt);
-		us_sock_wakeup(st, s);
-	}
-	return n;
+	return us_sock_dgram_read(st, s, buf, len, peek);
 }

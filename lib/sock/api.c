@@ -764,14 +764,12 @@ usock_recv_borrow(int fd, const void **data, struct sockaddr *from, socklen_t *f
 			n = us_tcp_borrow(us_rt.st, s, &p);
 			if (n > 0)
 				q = s->tcb->rcv_head;
-		} else if (s->rcv_head != NULL) {
-			q = s->rcv_head;
-			p = lent_piece(q);
-			n = p != NULL ? (ssize_t)p->len : 0;
 		} else {
-			n = s->so_error != 0 ? -s->so_error : (s->flags & US_SO_SHUT_RD) ? 0 : -EAGAIN;
-			if (s->so_error != 0)
-				s->so_error = 0;
+			int st_rc = 0;
+
+			q = us_sock_dgram_first(s, &st_rc);
+			p = lent_piece(q);
+			n = q != NULL ? (p != NULL ? (ssize_t)p->len : 0) : st_rc;
 		}
 		if (n != -EAGAIN)
 			break;
@@ -791,7 +789,7 @@ usock_recv_borrow(int fd, const void **data, struct sockaddr *from, socklen_t *f
 		if (from != NULL)
 			sin_out(from, fromlen, us_sock_stream(s) ? s->faddr : q->ip_src,
 				us_sock_stream(s) ? s->fport
-				: s->type == USOCK_SOCK_DGRAM ? us_get16(us_pkt_data(q) - 8) : 0);
+				: s->type == USOCK_SOCK_DGRAM ? us_udp_sport(q) : 0);
 	}
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;
@@ -821,10 +819,7 @@ usock_release(int fd, size_t n)
 		uint32_t len = us_pkt_chain_len(q);
 
 		us_sock_unlend(us_rt.st, s);
-		if (s->type == USOCK_SOCK_RAW)
-			us_raw_discard(us_rt.st, s);
-		else
-			us_udp_discard(us_rt.st, s);
+		us_sock_dgram_drop(us_rt.st, s);
 		s->bytes_delivered += len;
 		us_rt.st->stats->sock.bytes_delivered += len;
 	} else {

@@ -86,6 +86,74 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 	return s;
 }
 
+/* Bytes a queued datagram charges to the receive buffer: its data and the bookkeeping. */
+#define DGRAM_CHARGE(len)	((len) + 256u)
+
+int
+us_sock_dgram_enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt, uint32_t len)
+{
+	if ((s->flags & US_SO_SHUT_RD) || s->rcv_cc + DGRAM_CHARGE(len) > s->rcvbuf) {
+		us_pkt_free(pkt);
+		return -ENOBUFS;
+	}
+	pkt->qnext = NULL;
+	if (s->rcv_tail != NULL)
+		s->rcv_tail->qnext = pkt;
+	else
+		s->rcv_head = pkt;
+	s->rcv_tail = pkt;
+	s->rcv_cc += DGRAM_CHARGE(len);
+	us_sock_wakeup(st, s);
+	return 0;
+}
+
+struct us_pkt *
+us_sock_dgram_first(struct us_sock *s, int *rc)
+{
+	if (s->rcv_head != NULL)
+		return s->rcv_head;
+	if (s->so_error != 0) {
+		*rc = -s->so_error;
+		s->so_error = 0;
+	} else {
+		*rc = (s->flags & US_SO_SHUT_RD) ? 0 : -EAGAIN;
+	}
+	return NULL;
+}
+
+void
+us_sock_dgram_drop(struct us_stack *st, struct us_sock *s)
+{
+	struct us_pkt *pkt = s->rcv_head;
+
+	if (pkt == NULL)
+		return;
+	s->rcv_head = pkt->qnext;
+	if (s->rcv_head == NULL)
+		s->rcv_tail = NULL;
+	s->rcv_cc -= DGRAM_CHARGE(us_pkt_chain_len(pkt));
+	pkt->qnext = NULL;
+	us_pkt_free(pkt);
+	us_sock_wakeup(st, s);
+}
+
+ssize_t
+us_sock_dgram_read(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek)
+{
+	struct us_pkt *pkt = s->rcv_head;
+	uint32_t dlen = us_pkt_chain_len(pkt), n = len < dlen ? (uint32_t)len : dlen;
+
+	if (n > 0)
+		us_pkt_chain_read(pkt, 0, buf, n);
+	s->bytes_copied += n;
+	s->bytes_delivered += n;
+	st->stats->sock.bytes_copied += n;
+	st->stats->sock.bytes_delivered += n;
+	if (!peek)
+		us_sock_dgram_drop(st, s);
+	return n;
+}
+
 void
 us_sock_unlend(struct us_stack *st, struct us_sock *s)
 {

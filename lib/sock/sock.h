@@ -88,6 +88,20 @@ struct us_sock *us_sock_create(struct us_stack *st, int family, int type, int pr
 /* Closes s: unbinds, frees queued data, drops the table's reference. */
 void us_sock_close(struct us_stack *st, struct us_sock *s);
 /*
+ * The receive queue of datagram and raw sockets.  Enqueue consumes pkt
+ * (data at what the application reads, len bytes): 0, or -ENOBUFS when
+ * the socket is full or shut for reading (pkt dropped).
+ */
+int us_sock_dgram_enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt,
+			  uint32_t len);
+/* The first queued datagram; NULL with *rc the pending error, 0 (shut) or -EAGAIN. */
+struct us_pkt *us_sock_dgram_first(struct us_sock *s, int *rc);
+/* Copies the first into buf (truncating), counts the copy, drops it unless peeking. */
+ssize_t us_sock_dgram_read(struct us_stack *st, struct us_sock *s, void *buf, size_t len,
+			   int peek);
+/* Drops the first queued datagram. */
+void us_sock_dgram_drop(struct us_stack *st, struct us_sock *s);
+/*
  * Ends a loan of received data (usock_recv_borrow): the buffers are no
  * longer pinned, and are freed if their queue let go of them meanwhile.
  */

@@ -18,7 +18,6 @@
 #include "udp.h"
 
 /* Bytes a queued datagram is charged: payload and a share for its bookkeeping. */
-#define TRUESIZE(len) ((len) + 256u)
 
 int
 us_udp_init(struct us_stack *st, uint32_t nhash)
@@ -81,20 +80,10 @@ lookup(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint
 static void
 enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt, uint32_t len)
 {
-	if ((s->flags & US_SO_SHUT_RD) || s->rcv_cc + TRUESIZE(len) > s->rcvbuf) {
+	if (us_sock_dgram_enqueue(st, s, pkt, len) != 0)
 		st->stats->udp.rx_qfull++;
-		us_pkt_free(pkt);
-		return;
-	}
-	pkt->qnext = NULL;
-	if (s->rcv_tail != NULL)
-		s->rcv_tail->qnext = pkt;
 	else
-		s->rcv_head = pkt;
-	s->rcv_tail = pkt;
-	s->rcv_cc += TRUESIZE(len);
-	st->stats->udp.rx_delivered++;
-	us_sock_wakeup(st, s);
+		st->stats->udp.rx_delivered++;
 }
 
 void
@@ -353,60 +342,25 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	return (ssize_t)len;
 }
 
-void
-us_udp_discard(struct us_stack *st, struct us_sock *s)
-{
-	struct us_pkt *pkt = s->rcv_head;
-
-	if (pkt == NULL)
-		return;
-	s->rcv_head = pkt->qnext;
-	if (s->rcv_head == NULL)
-		s->rcv_tail = NULL;
-	s->rcv_cc -= TRUESIZE(us_pkt_chain_len(pkt));
-	pkt->qnext = NULL;
-	us_pkt_free(pkt);
-	us_sock_wakeup(st, s);
-}
-
 ssize_t
 us_udp_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 	    uint32_t *faddr, uint16_t *fport)
 {
-	struct us_pkt *pkt = s->rcv_head;
-	uint32_t dlen, n;
 	int rc;
+	struct us_pkt *pkt = us_sock_dgram_first(s, &rc);
 
-	if (pkt == NULL) {
-		if (s->so_error != 0) {
-			rc = -s->so_error;
-			s->so_error = 0;
-			return rc;
-		}
-		if (s->flags & US_SO_SHUT_RD)
-			return 0;
-		return -EAGAIN;
-	}
-	dlen = us_pkt_chain_len(pkt);
-	n = len < dlen ? (uint32_t)len : dlen;
-	if (n > 0)
-		us_pkt_chain_read(pkt, 0, buf, n);
+	if (pkt == NULL)
+		return rc;
 	if (faddr != NULL)
 		*faddr = pkt->ip_src;
 	if (fport != NULL)
-		*fport = us_get16(us_pkt_data(pkt) - US_UDP_HLEN + US_UDP_SPORT);
-	s->bytes_copied += n;
-	s->bytes_delivered += n;
-	st->stats->sock.bytes_copied += n;
-	st->stats->sock.bytes_delivered += n;
-	if (!peek) {
-		s->rcv_head = pkt->qnext;
-		if (s->rcv_head == NULL)
-			s->rcv_tail = NULL;
-		s->rcv_cc -= TRUESIZE(dlen);
-		pkt->qnext = NULL;
-		us_pkt_free(pkt);
-		us_sock_wakeup(st, s);
-	}
-	return n;
+		*fport = us_udp_sport(pkt);
+	return us_sock_dgram_read(st, s, buf, len, peek);
+}
+
+uint16_t
+us_udp_sport(const struct us_pkt *pkt)
+{
+	/* The header is still in front of the queued payload. */
+	return us_get16(us_pkt_data(pkt) - US_UDP_HLEN + US_UDP_SPORT);
 }

@@ -45,8 +45,8 @@ ssize_t us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, siz
  * as recv(2) without MSG_TRUNC), fills the source.  Returns the bytes
  * copied, or -EAGAIN when empty, or a pending error.  peek leaves it queued.
  */
-/* Drops the first queued datagram (one the application borrowed in place). */
-void us_udp_discard(struct us_stack *st, struct us_sock *s);
+/* The source port of a queued datagram (data at its payload). */
+uint16_t us_udp_sport(const struct us_pkt *pkt);
 ssize_t us_udp_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 		    uint32_t *faddr, uint16_t *fport);
 /* Removes s from the port table. */
