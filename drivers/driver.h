@@ -23,9 +23,18 @@ struct us_drv_ops {
 	uint16_t (*rx_burst)(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now);
 	/* Sends frames; consumes and returns the first k it took (k <= n). */
 	uint16_t (*tx_burst)(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now);
-	/* Earliest time the driver has work without new input (delay lines); UINT64_MAX: none. */
+	/*
+	 * Earliest time the driver wants rx_burst called without new input
+	 * (delay lines, a link polled without interrupts); UINT64_MAX: none.
+	 */
 	uint64_t (*next_deadline)(const struct us_drv *d);
+	/* Optional: the pool the stack builds frames in, given once before any frame. */
+	int (*set_pool)(struct us_drv *d, struct us_pool *pool);
 };
+
+/* us_drv.offload: what the link completes in frames the stack sends. */
+#define US_DRV_TX_IP4_CSUM	0x1	/* the IPv4 header checksum */
+#define US_DRV_TX_L4_CSUM	0x2	/* TCP and UDP checksums, from the pseudo-header sum */
 
 /* Counters every driver keeps; usock-stat prints them. */
 #define US_DRV_STATS(X)                                                                   \
@@ -39,6 +48,21 @@ struct us_drv_ops {
 	X(rx_copied, "frames copied out of the ring (ring pressure)")                     \
 	X(rx_kernel_drops, "frames the kernel dropped before the ring")                   \
 	X(tx_err, "frames the link refused")                                              \
+	X(tx_copied, "frames copied into a driver buffer to be sent")                      \
+	X(rx_csum_hw, "frames whose checksum the NIC verified")                            \
+	X(port_rx_pkts, "port: frames received (DPDK's count)")                           \
+	X(port_tx_pkts, "port: frames sent (DPDK's count)")                               \
+	X(port_rx_missed, "port: frames the NIC dropped, its queue full")                 \
+	X(port_rx_errors, "port: erroneous frames received")                              \
+	X(port_tx_errors, "port: failed transmissions")                                   \
+	X(port_rx_nombuf, "port: receive failures, no mbuf")                              \
+	X(mbufs_in_use, "port: mbufs out of the pool now (descriptors, stack, queues)")   \
+	X(mbufs_free, "port: mbufs in the pool now")                                       \
+	X(port_link_up, "port: link up (1) or down (0)")                                  \
+	X(port_link_mbps, "port: link speed, Mbit/s")                                     \
+	X(rx_interrupts, "port: sleeps on the RX interrupt (1) or polls with sleeps (0)") \
+	X(tx_zero_copy, "port: frames sent from the stack's buffers in place (1)")        \
+	X(tx_csum_offload, "port: checksums the NIC fills in (1: IPv4, 2: TCP/UDP)")       \
 	X(fault_lost, "fault wrapper: frames dropped")                                    \
 	X(fault_dup, "fault wrapper: frames duplicated")                                  \
 	X(fault_reord, "fault wrapper: frames held back")                                 \
@@ -53,6 +77,7 @@ struct us_drv {
 	const struct us_drv_ops *ops;
 	uint8_t mac[6];		/* link address: filled at open */
 	uint32_t mtu;		/* largest IP packet: filled at open */
+	uint32_t offload;	/* US_DRV_TX_*: filled at open (wrappers copy the inner's) */
 	int fd;			/* readable when frames wait (-1: none; poll by time) */
 	struct us_pool *pool;	/* where received frames are allocated */
 	struct us_drv_stats *stats;	/* counters (points into the stack's stats) */
@@ -68,6 +93,7 @@ us_drv_init(struct us_drv *d, const struct us_drv_ops *ops, struct us_pool *pool
 	d->pool = pool;
 	d->fd = -1;
 	d->mtu = 1500;
+	d->offload = 0;
 	d->stats = &d->own_stats;
 	d->inner = NULL;
 }
@@ -79,12 +105,19 @@ us_drv_close(struct us_drv *d)
 		d->ops->close(d);
 }
 
-/*
- * Opens the driver of that name on iface (promisc: receive frames for other
- * MACs too, when the stack uses its own).  Returns NULL with the reason in errbuf.
- */
-struct us_drv *us_drv_open(const char *name, const char *iface, const char *dpdk_args,
-			   int promisc, struct us_pool *pool, char *errbuf, size_t errlen);
+/* What opening a driver needs besides its name (from struct us_config). */
+struct us_drv_opts {
+	const char *iface;	/* USOCK_IFACE (afpacket, pcap) */
+	int promisc;		/* receive frames for other MACs too (the stack uses its own) */
+	const char *dpdk_args;	/* USOCK_DPDK_ARGS: DPDK's EAL arguments */
+	uint16_t dpdk_port;	/* USOCK_DPDK_PORT */
+	uint16_t dpdk_queue;	/* USOCK_DPDK_QUEUE */
+	uint32_t dpdk_mbufs;	/* USOCK_DPDK_MBUFS */
+};
+
+/* Opens the driver of that name.  Returns NULL with the reason in errbuf. */
+struct us_drv *us_drv_open(const char *name, const struct us_drv_opts *o, struct us_pool *pool,
+			   char *errbuf, size_t errlen);
 
 /* In-memory link between two stacks (drivers/loop). */
 struct us_drv *us_loop_open(struct us_pool *pool, const uint8_t mac[6], uint32_t mtu);

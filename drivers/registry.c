@@ -15,22 +15,21 @@ struct us_drv *us_pcap_open(const char *iface, struct us_pool *pool, int promisc
 			    char *errbuf, size_t errlen);
 #endif
 #if US_HAVE_DPDK
-struct us_drv *us_dpdk_open(const char *args, struct us_pool *pool, char *errbuf,
+struct us_drv *us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf,
 			    size_t errlen);
 #endif
 
 struct us_drv *
-us_drv_open(const char *name, const char *iface, const char *dpdk_args, int promisc,
-	    struct us_pool *pool, char *errbuf, size_t errlen)
+us_drv_open(const char *name, const struct us_drv_opts *o, struct us_pool *pool, char *errbuf,
+	    size_t errlen)
 {
-	(void)dpdk_args;
 	if (strcmp(name, "afpacket") == 0)
-		return us_afpacket_open(iface, pool, promisc, 0, errbuf, errlen);
+		return us_afpacket_open(o->iface, pool, o->promisc, 0, errbuf, errlen);
 	if (strcmp(name, "afpacket-v3") == 0)
-		return us_afpacket_open(iface, pool, promisc, 1, errbuf, errlen);
+		return us_afpacket_open(o->iface, pool, o->promisc, 1, errbuf, errlen);
 	if (strcmp(name, "pcap") == 0) {
 #if US_HAVE_PCAP
-		return us_pcap_open(iface, pool, promisc, errbuf, errlen);
+		return us_pcap_open(o->iface, pool, o->promisc, errbuf, errlen);
 #else
 		snprintf(errbuf, errlen, "this build has no pcap driver; install libpcap-dev and "
 			 "rebuild (meson setup -Dpcap=enabled), or use USOCK_DRIVER=afpacket");
@@ -39,10 +38,11 @@ us_drv_open(const char *name, const char *iface, const char *dpdk_args, int prom
 	}
 	if (strcmp(name, "dpdk") == 0) {
 #if US_HAVE_DPDK
-		return us_dpdk_open(dpdk_args, pool, errbuf, errlen);
+		return us_dpdk_open(o, pool, errbuf, errlen);
 #else
-		snprintf(errbuf, errlen, "this build has no DPDK driver; install libdpdk-dev and "
-			 "rebuild (meson setup -Ddpdk=enabled), or use USOCK_DRIVER=afpacket");
+		snprintf(errbuf, errlen, "this build has no DPDK driver; install libdpdk-dev (and "
+			 "pkg-config) and rebuild (meson setup -Ddpdk=enabled), or use "
+			 "USOCK_DRIVER=afpacket");
 		return NULL;
 #endif
 	}

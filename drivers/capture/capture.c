@@ -126,6 +126,7 @@ us_capture_wrap(struct us_drv *inner, const char *path, char *errbuf, size_t err
 	us_drv_init(&c->drv, &capture_ops, inner->pool);
 	memcpy(c->drv.mac, inner->mac, 6);
 	c->drv.mtu = inner->mtu;
+	c->drv.offload = inner->offload;
 	c->drv.fd = inner->fd;
 	c->drv.inner = inner;
 	c->drv.stats = inner->stats;

@@ -206,6 +206,7 @@ us_fault_wrap(struct us_drv *inner, const struct us_fault_cfg *cfg)
 	us_drv_init(&f->drv, &fault_ops, inner->pool);
 	memcpy(f->drv.mac, inner->mac, 6);
 	f->drv.mtu = inner->mtu;
+	f->drv.offload = inner->offload;
 	f->drv.fd = inner->fd;
 	f->drv.inner = inner;
 	f->drv.stats = inner->stats;

@@ -16,6 +16,9 @@
 #define POOL_MAX	(1u << 22)
 #define SOCKETS_MIN	1		/* USOCK_SOCKETS */
 #define SOCKETS_MAX	(1u << 22)
+#define DPDK_MBUFS_DEFAULT 8191		/* USOCK_DPDK_MBUFS: 2^n - 1 suits DPDK's rings */
+#define DPDK_MBUFS_MIN	1024
+#define DPDK_MBUFS_MAX	(1u << 20)
 
 int
 us_parse_ip4(const char *s, uint32_t *out)
@@ -258,6 +261,23 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 	if (v != NULL && (rc = copy_str(c->dpdk_args, sizeof(c->dpdk_args), v, "USOCK_DPDK_ARGS",
 					 err, errlen)) != 0)
 		return rc;
+	{
+		uint32_t port = 0, queue = 0, mbufs = DPDK_MBUFS_DEFAULT;
+
+		if ((v = getenv("USOCK_DPDK_PORT")) != NULL && *v != '\0' &&
+		    (rc = parse_uint(v, "USOCK_DPDK_PORT", 0, 1023, &port, err, errlen)) != 0)
+			return rc;
+		if ((v = getenv("USOCK_DPDK_QUEUE")) != NULL && *v != '\0' &&
+		    (rc = parse_uint(v, "USOCK_DPDK_QUEUE", 0, 1023, &queue, err, errlen)) != 0)
+			return rc;
+		if ((v = getenv("USOCK_DPDK_MBUFS")) != NULL && *v != '\0' &&
+		    (rc = parse_uint(v, "USOCK_DPDK_MBUFS", DPDK_MBUFS_MIN, DPDK_MBUFS_MAX, &mbufs,
+				     err, errlen)) != 0)
+			return rc;
+		c->dpdk_port = (uint16_t)port;
+		c->dpdk_queue = (uint16_t)queue;
+		c->dpdk_mbufs = mbufs;
+	}
 	v = pick(uc->pcap_file, "USOCK_PCAP");
 	if (v != NULL && (rc = copy_str(c->pcap_file, sizeof(c->pcap_file), v, "USOCK_PCAP", err,
 					 errlen)) != 0)

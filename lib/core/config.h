@@ -23,6 +23,9 @@ struct us_config {
 	int have_mac;		/* USOCK_MAC given */
 	uint8_t mac[6];		/* USOCK_MAC */
 	char dpdk_args[512];	/* USOCK_DPDK_ARGS */
+	uint16_t dpdk_port;	/* USOCK_DPDK_PORT */
+	uint16_t dpdk_queue;	/* USOCK_DPDK_QUEUE */
+	uint32_t dpdk_mbufs;	/* USOCK_DPDK_MBUFS */
 	char pcap_file[256];	/* USOCK_PCAP, "" for none */
 	int have_fault;		/* USOCK_FAULT given */
 	struct us_fault_cfg fault;	/* USOCK_FAULT */

@@ -247,6 +247,7 @@ us_rt_start_locked(const struct usock_config *cfg)
 	static int atexit_done;
 	char err[512], why[256];
 	struct us_config c;
+	struct us_drv_opts opts;
 	struct us_drv *drv, *w;
 	uint32_t bufsize;
 	int rc;
@@ -259,10 +260,19 @@ us_rt_start_locked(const struct usock_config *cfg)
 		fprintf(stderr, "%s\n", err);
 		return rc;
 	}
-	drv = us_drv_open(c.driver, c.iface, c.dpdk_args, c.have_mac, NULL, why, sizeof(why));
+	opts.iface = c.iface;
+	opts.promisc = c.have_mac;
+	opts.dpdk_args = c.dpdk_args;
+	opts.dpdk_port = c.dpdk_port;
+	opts.dpdk_queue = c.dpdk_queue;
+	opts.dpdk_mbufs = c.dpdk_mbufs;
+	drv = us_drv_open(c.driver, &opts, NULL, why, sizeof(why));
 	if (drv == NULL) {
-		fprintf(stderr, "usock: USOCK_DRIVER=%s on USOCK_IFACE=%s: %s\n", c.driver, c.iface,
-			why);
+		if (strcmp(c.driver, "dpdk") == 0)
+			fprintf(stderr, "usock: USOCK_DRIVER=dpdk: %s\n", why);
+		else
+			fprintf(stderr, "usock: USOCK_DRIVER=%s on USOCK_IFACE=%s: %s\n", c.driver,
+				c.iface, why);
 		return -ENODEV;
 	}
 	/* Buffers hold the largest frame the link passes, after the headroom. */
@@ -276,6 +286,8 @@ us_rt_start_locked(const struct usock_config *cfg)
 		return -ENOMEM;
 	}
 	drv->pool = us_rt.pool;
+	if (drv->ops->set_pool != NULL && drv->ops->set_pool(drv, us_rt.pool) != 0)
+		goto nomem;
 	if (c.have_fault) {
 		w = us_fault_wrap(drv, &c.fault);
 		if (w == NULL)

@@ -182,7 +182,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 5
+#define US_STATS_VERSION 6
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -145,9 +145,10 @@ route(const struct us_stack *st, uint32_t dst)
 	return st->gw;
 }
 
+/* Writes an option-less header; its checksum too unless the link fills it in (hw). */
 static void
 put_header(uint8_t *h, uint32_t len, uint16_t id, uint16_t frag, uint8_t ttl, uint8_t proto,
-	   uint8_t tos, uint32_t src, uint32_t dst)
+	   uint8_t tos, uint32_t src, uint32_t dst, int hw)
 {
 	h[US_IP4_VHL] = 0x45;
 	h[US_IP4_TOS] = tos;
@@ -159,7 +160,24 @@ put_header(uint8_t *h, uint32_t len, uint16_t id, uint16_t frag, uint8_t ttl, ui
 	us_put16(h + US_IP4_SUM, 0);
 	us_put32(h + US_IP4_SRC, src);
 	us_put32(h + US_IP4_DST, dst);
-	us_put16(h + US_IP4_SUM, us_cksum_hdr20(h));
+	if (!hw)
+		us_put16(h + US_IP4_SUM, us_cksum_hdr20(h));
+}
+
+/* Marks pkt for the link to fill in its IPv4 header checksum, if the link can. */
+static int
+hw_ip_sum(const struct us_stack *st, struct us_pkt *pkt)
+{
+	if (!(st->drv->offload & US_DRV_TX_IP4_CSUM))
+		return 0;
+	pkt->flags |= US_PKT_TX_IP4_CSUM;
+	return 1;
+}
+
+int
+us_ip4_l4_offload(const struct us_stack *st, uint32_t len)
+{
+	return (st->drv->offload & US_DRV_TX_L4_CSUM) && len + US_IP4_HLEN <= st->mtu;
 }
 
 /* Hands a finished IP packet to the link: broadcast, or via ARP.  Consumes pkt. */
@@ -195,7 +213,8 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, uint32_t src, uint32_t ds
 		return -ENOBUFS;
 	}
 	/* RFC 6864: atomic datagrams may carry any ID; we still count up for captures. */
-	put_header(h, pkt->len, st->ip.id++, US_IP4_DF, ttl, proto, tos, src, dst);
+	put_header(h, pkt->len, st->ip.id++, US_IP4_DF, ttl, proto, tos, src, dst,
+		   hw_ip_sum(st, pkt));
 	return to_link(st, pkt, dst, nexthop);
 }
 
@@ -234,8 +253,9 @@ us_ip4_output_raw(struct us_stack *st, struct us_pkt *pkt)
 
 int
 us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint8_t tos,
-	    uint8_t ttl, int df, const struct us_iov *iov, int niov)
+	    uint8_t ttl, unsigned opts, const struct us_iov *iov, int niov)
 {
+	int df = (opts & US_IP4_SEND_DF) != 0;
 	uint32_t total = 0, room, off, nexthop;
 	uint16_t id;
 	int i, vi = 0;
@@ -271,6 +291,8 @@ us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint
 		}
 		p = us_pkt_append(pkt, total);
 		iov_copy(p, iov, &vi, &vo, total);
+		if (opts & US_IP4_SEND_L4HW)
+			pkt->flags |= US_PKT_TX_L4_CSUM;
 		return us_ip4_output(st, pkt, src, dst, proto, tos, ttl);
 	}
 	/* RFC 791 3.2 fragmentation: every piece but the last a multiple of 8 bytes. */
@@ -293,7 +315,8 @@ us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint
 		if (off + n < total)
 			frag |= US_IP4_MF;
 		h = us_pkt_prepend(pkt, US_IP4_HLEN);
-		put_header(h, n + US_IP4_HLEN, id, frag, ttl, proto, tos, src, dst);
+		put_header(h, n + US_IP4_HLEN, id, frag, ttl, proto, tos, src, dst,
+			   hw_ip_sum(st, pkt));
 		st->stats->ip4.tx_frag++;
 		rc = to_link(st, pkt, dst, nexthop);
 		if (rc != 0)

@@ -34,13 +34,20 @@ void us_ip4_input(struct us_stack *st, struct us_pkt *pkt);
 int us_ip4_output(struct us_stack *st, struct us_pkt *pkt, uint32_t src, uint32_t dst,
 		  uint8_t proto, uint8_t tos, uint8_t ttl);
 
+/* us_ip4_send options. */
+#define US_IP4_SEND_DF		0x1	/* never fragment: -EMSGSIZE above the MTU */
+#define US_IP4_SEND_L4HW	0x2	/* the link completes the L4 checksum (one fragment only) */
+
 /*
  * Sends the datagram gathered from iov, fragmenting it when it exceeds
- * the MTU (unless df).  Borrows iov.  Returns 0, -EMSGSIZE (too big, or
- * df and above the MTU), -ENETUNREACH or -ENOBUFS.
+ * the MTU (unless US_IP4_SEND_DF).  Borrows iov.  Returns 0, -EMSGSIZE
+ * (too big, or DF and above the MTU), -ENETUNREACH or -ENOBUFS.
  */
 int us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint8_t tos,
-		uint8_t ttl, int df, const struct us_iov *iov, int niov);
+		uint8_t ttl, unsigned opts, const struct us_iov *iov, int niov);
+
+/* Does the link complete the L4 checksum of a datagram of len bytes (IP header excluded)? */
+int us_ip4_l4_offload(const struct us_stack *st, uint32_t len);
 
 /*
  * Sends a complete datagram the caller built (data at its IPv4 header,

@@ -8,6 +8,8 @@
 
 #include "pkt.h"
 
+#define POOL_ALIGN	4096
+
 struct us_pool *
 us_pool_create(uint32_t n, uint32_t bufsize, uint32_t headroom)
 {
@@ -20,8 +22,11 @@ us_pool_create(uint32_t n, uint32_t bufsize, uint32_t headroom)
 	if (pool == NULL)
 		return NULL;
 	pool->hdrs = calloc(n, sizeof(*pool->hdrs));
-	if (bufsize != 0)
-		pool->mem = malloc((size_t)n * bufsize);
+	/* Page-aligned whole pages: a driver may register the buffers for DMA (dpdk). */
+	if (bufsize != 0 && posix_memalign((void **)&pool->mem, POOL_ALIGN,
+					   ((size_t)n * bufsize + POOL_ALIGN - 1) &
+						   ~(size_t)(POOL_ALIGN - 1)) != 0)
+		pool->mem = NULL;
 	if (pool->hdrs == NULL || (bufsize != 0 && pool->mem == NULL)) {
 		free(pool->hdrs);
 		free(pool->mem);
@@ -94,17 +99,23 @@ us_pkt_free(struct us_pkt *pkt)
 	while (pkt != NULL) {
 		struct us_pkt *next = pkt->next;
 
-		if (--pkt->refcnt == 0) {
-			struct us_pool *pool = pkt->pool;
-
-			if (pkt->free_cb != NULL)
-				pkt->free_cb(pkt, pkt->free_arg);
-			pkt->free_cb = NULL;
-			pkt->next = pool->free;
-			pool->free = pkt;
-			pool->avail++;
-		}
+		us_pkt_unref(pkt);
 		pkt = next;
+	}
+}
+
+void
+us_pkt_unref(struct us_pkt *pkt)
+{
+	if (--pkt->refcnt == 0) {
+		struct us_pool *pool = pkt->pool;
+
+		if (pkt->free_cb != NULL)
+			pkt->free_cb(pkt, pkt->free_arg);
+		pkt->free_cb = NULL;
+		pkt->next = pool->free;
+		pool->free = pkt;
+		pool->avail++;
 	}
 }
 

@@ -18,6 +18,8 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 #define US_PKT_BCAST	0x0002	/* arrived as link-layer broadcast */
 #define US_PKT_TCP_FIN	0x0004	/* an out-of-order TCP segment that carried FIN */
 #define US_PKT_PINNED	0x0008	/* lent to the application in place: a driver must not move it */
+#define US_PKT_TX_IP4_CSUM 0x0010	/* the link fills in the IPv4 header checksum */
+#define US_PKT_TX_L4_CSUM 0x0020	/* the link completes the TCP/UDP checksum (pseudo-header sum in it) */
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */
@@ -66,6 +68,8 @@ int us_pool_destroy(struct us_pool *pool);
 struct us_pkt *us_pkt_alloc(struct us_pool *pool);
 /* Drops one reference of every buffer in the chain; consumes pkt. */
 void us_pkt_free(struct us_pkt *pkt);
+/* Drops one reference of this buffer only, not of the buffers chained after it. */
+void us_pkt_unref(struct us_pkt *pkt);
 /* Frees a queue linked by qnext; consumes. */
 void us_pkt_free_queue(struct us_pkt *q);
 /* Returns a copy of the whole chain in buffers of pool as one chain, or NULL. */

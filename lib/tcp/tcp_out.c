@@ -106,6 +106,25 @@ rcv_window(struct us_tcb *tp)
 }
 
 /*
+ * The checksum of a segment of len bytes at th, or, when the link completes
+ * it, the pseudo-header sum the link starts from.
+ */
+static void
+put_sum(struct us_stack *st, struct us_pkt *pkt, uint8_t *th, uint32_t len, uint32_t laddr,
+	uint32_t faddr)
+{
+	uint64_t ph = us_cksum_pseudo4(laddr, faddr, US_IPPROTO_TCP, len);
+
+	if (us_ip4_l4_offload(st, len)) {
+		us_put16(th + 16, (uint16_t)~us_cksum_fold(ph));
+		pkt->flags |= US_PKT_TX_L4_CSUM;
+		return;
+	}
+	us_put16(th + 16, 0);
+	us_put16(th + 16, us_cksum_fold(us_cksum_add(ph, th, len)));
+}
+
+/*
  * Builds and sends one segment: seq, len data bytes from the send buffer
  * (offset seq - snd_una), flags.  Returns 0, or -ENOBUFS/-ENETUNREACH.
  */
@@ -145,12 +164,8 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 	/* RFC 7323 2.2: the window in a SYN is never scaled. */
 	us_put16(th + 14, (uint16_t)((flags & US_TH_SYN) ? (win > US_TCP_MAXWIN ? US_TCP_MAXWIN : win)
 						      : win >> tp->rcv_wscale));
-	us_put16(th + 16, 0);
 	us_put16(th + 18, 0);
-	us_put16(th + 16, us_cksum_fold(us_cksum_add(us_cksum_pseudo4(so->laddr, so->faddr,
-								       US_IPPROTO_TCP,
-								       hlen + len),
-						      th, hlen + len)));
+	put_sum(st, pkt, th, hlen + len, so->laddr, so->faddr);
 	if (flags & US_TH_ACK) {
 		tp->last_ack_sent = tp->rcv_nxt;
 		if (!(flags & US_TH_SYN) || tp->state >= US_TCPS_SYN_RECEIVED) {
@@ -448,11 +463,8 @@ us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t 
 	us_put16(th + 14, tp != NULL && !(flags & US_TH_RST) ? (uint16_t)(rcv_window(tp) >>
 									 tp->rcv_wscale)
 							     : 0);
-	us_put16(th + 16, 0);
 	us_put16(th + 18, 0);
-	us_put16(th + 16, us_cksum_fold(us_cksum_add(us_cksum_pseudo4(laddr, faddr,
-								       US_IPPROTO_TCP, hlen),
-						      th, hlen)));
+	put_sum(st, pkt, th, hlen, laddr, faddr);
 	st->stats->tcp.tx++;
 	if (flags & US_TH_RST)
 		st->stats->tcp.tx_rst++;

@@ -292,6 +292,7 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	uint64_t sum;
 	uint16_t c;
 	uint32_t src;
+	unsigned opts = 0;
 	int rc;
 
 	if (s->so_error != 0) {
@@ -325,15 +326,21 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	us_put16(hdr + US_UDP_LEN, (uint16_t)(len + US_UDP_HLEN));
 	us_put16(hdr + US_UDP_SUM, 0);
 	sum = us_cksum_pseudo4(src, faddr, US_IPPROTO_UDP, (uint32_t)len + US_UDP_HLEN);
-	sum = us_cksum_add(us_cksum_add(sum, hdr, US_UDP_HLEN), buf, len);
-	c = us_cksum_fold(sum);
-	/* RFC 768: a computed zero is sent as all ones. */
-	us_put16(hdr + US_UDP_SUM, c == 0 ? 0xffff : c);
+	if (us_ip4_l4_offload(st, (uint32_t)len + US_UDP_HLEN)) {
+		/* The link sums the rest from the pseudo-header's sum (and sends zero as ones). */
+		us_put16(hdr + US_UDP_SUM, (uint16_t)~us_cksum_fold(sum));
+		opts = US_IP4_SEND_L4HW;
+	} else {
+		sum = us_cksum_add(us_cksum_add(sum, hdr, US_UDP_HLEN), buf, len);
+		c = us_cksum_fold(sum);
+		/* RFC 768: a computed zero is sent as all ones. */
+		us_put16(hdr + US_UDP_SUM, c == 0 ? 0xffff : c);
+	}
 	iov[0].base = hdr;
 	iov[0].len = US_UDP_HLEN;
 	iov[1].base = buf;
 	iov[1].len = (uint32_t)len;
-	rc = us_ip4_send(st, src, faddr, US_IPPROTO_UDP, s->tos, s->ttl, 0, iov, 2);
+	rc = us_ip4_send(st, src, faddr, US_IPPROTO_UDP, s->tos, s->ttl, opts, iov, 2);
 	if (rc != 0) {
 		st->stats->udp.tx_err++;
 		return rc;

@@ -25,6 +25,7 @@ LAB_UIF=vb
 LAB_TMP=
 LAB_BG=()               # PIDs of background processes to stop at exit
 LAB_NS=()               # namespaces made
+LAB_AT_EXIT=()          # commands (strings, eval'ed) the clean-up runs last
 LAB_OK=0
 LAB_FAILED=0
 SRV_PID=                # the running usock-testsrv
@@ -145,6 +146,9 @@ lab_cleanup() {
     ip netns del "$i" 2>/dev/null
   done
   [ -n "$LAB_TMP" ] && rm -rf "$LAB_TMP"
+  for i in "${LAB_AT_EXIT[@]}"; do
+    eval "$i"
+  done
 }
 
 # lab_init BUILD_DIR: checks the environment and arms the clean-up.
