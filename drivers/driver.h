@@ -98,6 +98,15 @@ us_drv_init(struct us_drv *d, const struct us_drv_ops *ops, struct us_pool *pool
 	d->inner = NULL;
 }
 
+/* The descriptor to sleep on: the innermost driver's (it may change while open: dpdk). */
+static inline int
+us_drv_fd(const struct us_drv *d)
+{
+	while (d->inner != NULL)
+		d = d->inner;
+	return d->fd;
+}
+
 static inline void
 us_drv_close(struct us_drv *d)
 {

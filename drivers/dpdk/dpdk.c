@@ -26,6 +26,7 @@
  * closed, at close so that a later open can start it again.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -56,6 +57,7 @@
 #define SPIN_NS		2000000ull	/* keep polling this long after the last frame */
 #define IDLE_SLEEP_MIN	50000ull	/* then sleep this long between polls... */
 #define IDLE_SLEEP_MAX	5000000ull	/* ...doubling up to this */
+#define INTR_SLEEP_MAX	100000000ull	/* with the RX interrupt armed, poll anyway after this */
 #define STATS_EVERY_NS	200000000ull	/* read the port's counters this often */
 #define MAX_EAL_ARGS	64
 
@@ -76,7 +78,8 @@ struct dpdk {
 	int rx_csum;		/* the port reports L4 checksum status */
 	int intr_fd;		/* RX interrupt descriptor, -1: none */
 	int intr_eventfd;	/* it is an eventfd to drain after a wake-up */
-	int intr_armed;		/* interrupt enabled, not yet seen */
+	int intr_armed;		/* 1: interrupt enabled, 2: sleeping on a level descriptor */
+	int intr_ok;		/* the port was started with RX interrupts asked for */
 	uint64_t last_rx;	/* time of the last frame */
 	uint64_t last_poll;	/* time of the last rx_burst */
 	uint64_t next_stats;	/* when to read the port's counters */
@@ -103,6 +106,54 @@ extbuf_free_cb(void *addr, void *opaque)
 {
 	(void)addr;
 	us_pkt_unref(opaque);
+}
+
+/* Is fd an eventfd (to be drained before sleeping) rather than a device queue? */
+static int
+is_eventfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	return strstr(target, "eventfd") != NULL;
+}
+
+/*
+ * The queue's interrupt descriptor, looked up again now and then: a PMD
+ * may make it only once its link is up and make a new one when a peer
+ * comes back.  A port whose PMD has none once its link is up is polled
+ * (with sleeps) from then on; ethdev's complaint about that is silenced.
+ */
+static void
+refresh_intr(struct dpdk *d)
+{
+	int fd = -1, lvl;
+
+	if (d->intr_ok && d->link_up) {
+		lvl = rte_log_get_level(rte_eth_dev_logtype);
+		rte_log_set_level(rte_eth_dev_logtype, RTE_LOG_CRIT);
+		fd = rte_eth_dev_rx_intr_ctl_q_get_fd(d->port, d->queue);
+		rte_log_set_level(rte_eth_dev_logtype, (uint32_t)lvl);
+		if (fd < 0)
+			d->intr_ok = 0;
+	}
+	if (fd < 0) {
+		d->intr_fd = -1;
+		d->intr_armed = 0;
+	} else if (fd != d->intr_fd) {
+		d->intr_fd = fd;
+		d->intr_eventfd = is_eventfd(fd);
+		d->intr_armed = 0;
+		/* Emptied before each sleep: a read must never block. */
+		if (d->intr_eventfd)
+			(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	}
+	d->drv.fd = d->intr_fd;
 }
 
 static void
@@ -156,30 +207,40 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	struct dpdk *d = (struct dpdk *)drv;
 	struct rte_mbuf *m[BURST];
 	uint16_t k, i, got = 0;
-	int low;
+	int low, rc;
 
 	d->last_poll = now;
 	if (d->intr_armed) {
-		uint64_t v;
-
 		/* Awake again: the queue is polled, so the interrupt is off until the next sleep. */
-		rte_eth_dev_rx_intr_disable(d->port, d->queue);
-		if (d->intr_eventfd)
-			(void)!read(d->intr_fd, &v, sizeof(v));
+		if (d->intr_armed == 1)
+			rte_eth_dev_rx_intr_disable(d->port, d->queue);
 		d->intr_armed = 0;
 	}
 	if (now >= d->next_stats) {
 		read_port_stats(d);
+		refresh_intr(d);
 		d->next_stats = now + STATS_EVERY_NS;
 	}
 	if (n > BURST)
 		n = BURST;
 	k = rte_eth_rx_burst(d->port, d->queue, m, n);
 	if (k == 0) {
-		/* Quiet for a while: the service thread will sleep; let the RX interrupt wake it. */
-		if (d->intr_fd >= 0 && now - d->last_rx >= SPIN_NS &&
-		    rte_eth_dev_rx_intr_enable(d->port, d->queue) == 0)
-			d->intr_armed = 1;
+		/*
+		 * Quiet for a while: the service thread will sleep; let the RX
+		 * interrupt wake it.  An eventfd is emptied first, or an old
+		 * signal would wake it at once; a frame that lands between the
+		 * poll and the arming waits for the next timed poll at worst.
+		 */
+		if (d->intr_fd >= 0 && now - d->last_rx >= SPIN_NS) {
+			uint64_t v;
+
+			if (d->intr_eventfd)
+				(void)!read(d->intr_fd, &v, sizeof(v));
+			/* -ENOTSUP: nothing to enable, the descriptor is the queue's (tap). */
+			rc = rte_eth_dev_rx_intr_enable(d->port, d->queue);
+			if (rc == 0 || rc == -ENOTSUP)
+				d->intr_armed = rc == 0 ? 1 : 2;
+		}
 		return 0;
 	}
 	d->last_rx = now;
@@ -363,29 +424,35 @@ dpdk_tx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	struct dpdk *d = (struct dpdk *)drv;
 	struct rte_mbuf *m[BURST];
 	uint32_t bytes[BURST];
-	uint16_t k = 0, sent, i;
+	uint16_t done = 0;
 
 	(void)now;
-	if (n > BURST)
-		n = BURST;
-	while (k < n) {
-		bytes[k] = us_pkt_chain_len(pkts[k]);
-		m[k] = frame_mbuf(d, pkts[k]);
-		if (m[k] == NULL)
-			break;	/* no mbuf: the rest stays with the caller */
-		k++;
+	/* In bursts of BURST: the caller's burst may be longer. */
+	while (done < n) {
+		uint16_t k = 0, sent, i, want = n - done < BURST ? n - done : BURST;
+
+		while (k < want) {
+			bytes[k] = us_pkt_chain_len(pkts[done + k]);
+			m[k] = frame_mbuf(d, pkts[done + k]);
+			if (m[k] == NULL)
+				break;	/* no mbuf: the rest stays with the caller */
+			k++;
+		}
+		sent = rte_eth_tx_burst(d->port, d->queue, m, k);
+		for (i = 0; i < sent; i++) {
+			d->drv.stats->tx_pkts++;
+			d->drv.stats->tx_bytes += bytes[i];
+		}
+		/* The port's queue is full: what it did not take is dropped, as a NIC drops. */
+		for (i = sent; i < k; i++) {
+			d->drv.stats->tx_err++;
+			rte_pktmbuf_free(m[i]);
+		}
+		done += k;
+		if (k < want)
+			break;
 	}
-	sent = rte_eth_tx_burst(d->port, d->queue, m, k);
-	for (i = 0; i < sent; i++) {
-		d->drv.stats->tx_pkts++;
-		d->drv.stats->tx_bytes += bytes[i];
-	}
-	/* The port's queue is full: what it did not take is dropped, as a NIC drops. */
-	for (i = sent; i < k; i++) {
-		d->drv.stats->tx_err++;
-		rte_pktmbuf_free(m[i]);
-	}
-	return k;
+	return done;
 }
 
 static uint64_t
@@ -398,6 +465,13 @@ dpdk_deadline(const struct us_drv *drv)
 		idle = 0;
 	if (idle < SPIN_NS)
 		return d->last_poll;	/* traffic is flowing: poll again at once */
+	/*
+	 * Armed: the interrupt wakes the service thread.  A frame that slipped
+	 * in between the last poll and the arming (a PMD with an event, not a
+	 * level) is still seen within INTR_SLEEP_MAX.
+	 */
+	if (d->intr_armed)
+		return d->last_poll + INTR_SLEEP_MAX;
 	/* Sleep about a tenth of the time the link has been quiet, within the bounds. */
 	sleep = idle / 10;
 	if (sleep < IDLE_SLEEP_MIN)
@@ -412,7 +486,7 @@ dpdk_close(struct us_drv *drv)
 {
 	struct dpdk *d = (struct dpdk *)drv;
 
-	if (d->intr_armed)
+	if (d->intr_armed == 1)
 		rte_eth_dev_rx_intr_disable(d->port, d->queue);
 	/* Frames still in the port's queues return to their pools (and the stack's). */
 	rte_eth_dev_stop(d->port);
@@ -658,20 +732,6 @@ port_start(struct dpdk *d, const struct rte_eth_dev_info *info, uint32_t mbufs, 
 	return 0;
 }
 
-/* Is fd an eventfd (to be drained after a wake-up) rather than a device queue? */
-static int
-is_eventfd(int fd)
-{
-	char path[64], target[64];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return 0;
-	target[n] = '\0';
-	return strstr(target, "eventfd") != NULL;
-}
 
 struct us_drv *
 us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_t errlen)
@@ -731,22 +791,12 @@ us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, si
 	}
 	/* RX interrupts where the PMD has them; polling with sleeps otherwise. */
 	rc = port_start(d, &info, o->dpdk_mbufs, 1, errbuf, errlen);
-	if (rc == 0) {
-		if (rte_eth_dev_rx_intr_enable(d->port, d->queue) == 0) {
-			rte_eth_dev_rx_intr_disable(d->port, d->queue);
-			d->intr_fd = rte_eth_dev_rx_intr_ctl_q_get_fd(d->port, d->queue);
-		}
-		if (d->intr_fd < 0) {
-			rte_eth_dev_stop(d->port);
-			rc = port_start(d, &info, o->dpdk_mbufs, 0, errbuf, errlen);
-		}
-	} else if (rc != -ENOBUFS && rc != -ENOMEM) {
+	if (rc == 0)
+		d->intr_ok = 1;
+	else if (rc != -ENOBUFS && rc != -ENOMEM)
 		rc = port_start(d, &info, o->dpdk_mbufs, 0, errbuf, errlen);
-	}
 	if (rc != 0)
 		goto fail;
-	d->intr_eventfd = d->intr_fd >= 0 && is_eventfd(d->intr_fd);
-	d->drv.fd = d->intr_fd;
 	d->low_water = o->dpdk_mbufs / LOW_WATER_DIV;
 	if (o->promisc && rte_eth_promiscuous_enable(d->port) != 0)
 		fprintf(stderr, "usock: dpdk port %u cannot be made promiscuous; frames for "
@@ -787,6 +837,7 @@ us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, si
 			d->port, info.driver_name);
 	d->link_up = link.link_status;
 	d->link_mbps = link.link_speed;
+	refresh_intr(d);
 	rte_eth_stats_reset(d->port);
 	memset(&d->base, 0, sizeof(d->base));
 	if (rte_eth_stats_get(d->port, &d->base) != 0)

@@ -148,7 +148,7 @@ service(void *arg)
 			ts.tv_nsec = (long)(d % 1000000000ull);
 			tsp = &ts;
 		}
-		pf[0].fd = stale >= 2 && stale < 100 ? -1 : st->drv->fd;
+		pf[0].fd = stale >= 2 && stale < 100 ? -1 : us_drv_fd(st->drv);
 		pf[0].events = POLLIN;
 		pf[1].fd = us_rt.wake_fd;
 		pf[1].events = POLLIN;
