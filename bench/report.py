@@ -16,7 +16,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-STACKS = ["kernel", "usock", "usock-busy"]
+# Every stack a run may have, in the report's column order, with its column title.
+ALL_STACKS = [("kernel", "kernel"), ("usock", "usock (sleeping)"),
+              ("usock-busy", "usock (busy polling)"), ("usock-dpdk", "usock on DPDK")]
+COLOURS = {"kernel": "#888888", "usock": "#3070b0", "usock-busy": "#30a060",
+           "usock-dpdk": "#c06020"}
 # (test, key in the result, label, unit, better: "higher"/"lower")
 FIGURES = [
     ("tcp-up", "gbit_s", "TCP bulk, client to server", "Gbit/s", "higher"),
@@ -66,6 +70,10 @@ def main():
             if line:
                 runs.append(json.loads(line))
 
+    present = {r["mode"] for r in runs}
+    stacks = [st for st, _ in ALL_STACKS if st in present]
+    titles = dict(ALL_STACKS)
+
     def values(test, key, stack):
         return [r["result"][key] for r in runs
                 if r["mode"] == stack and r["result"].get("test") == test and key in r["result"]]
@@ -77,7 +85,7 @@ def main():
     for test, key, label, unit, better in FIGURES:
         med = {}
         cells = []
-        for st in STACKS:
+        for st in stacks:
             v = values(test, key, st)
             if not v:
                 med[st] = None
@@ -101,13 +109,13 @@ def main():
     rss = summary.get("idle/rss_bytes_per_conn", {})
     slab = summary.get("idle/kernel_slab_bytes_per_conn", {})
     if rss.get("kernel") is not None and slab.get("kernel") is not None and slab.get("usock") is not None:
-        own = {"kernel": rss["kernel"] + max(slab["kernel"] - slab["usock"], 0),
-               "usock": rss.get("usock"), "usock-busy": rss.get("usock-busy")}
+        own = {st: rss.get(st) for st in stacks}
+        own["kernel"] = rss["kernel"] + max(slab["kernel"] - slab["usock"], 0)
         summary["idle/client_bytes_per_conn"] = own
         cells = [fmt(own["kernel"])] + [
             "-" if own.get(st) is None else
             f"{fmt(own[st])}, **{own[st] / own['kernel']:.2f}x**" if own["kernel"] else fmt(own[st])
-            for st in STACKS[1:]]
+            for st in stacks[1:]]
         rows.append("| Idle connection: the client's memory, RSS plus its kernel slab "
                     "(bytes, lower is better) | " + " | ".join(cells) + " |  |")
 
@@ -126,8 +134,8 @@ def main():
         "",
         "Each cell: the median (the range over rounds), and the ratio to the kernel.",
         "",
-        "| figure | kernel | usock (sleeping) | usock (busy polling) | goal |",
-        "| --- | --- | --- | --- | --- |",
+        "| figure | " + " | ".join(titles[st] for st in stacks) + " | goal |",
+        "| --- " * (len(stacks) + 2) + "|",
     ] + rows
     if failed:
         md += ["", "Runs that failed (no figure): " + ", ".join(failed)]
@@ -140,7 +148,7 @@ def main():
     # Latency CDFs: the quantiles of each stack's last round.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, test in zip(axes, ["tcp-rr", "udp-rr"]):
-        for st in STACKS:
+        for st in stacks:
             cdf = [r["result"]["cdf_us"] for r in runs
                    if r["mode"] == st and r["result"].get("test") == test and "cdf_us" in r["result"]]
             if cdf:
@@ -163,8 +171,8 @@ def main():
     for ax, (test, key, title) in zip(axes, bars):
         scale = 1e-6 if key == "pps" else 1e-3 if key == "conn_s" else 1
         meds = summary.get(f"{test}/{key}", {})
-        ys = [(meds.get(st) or 0) * scale for st in STACKS]
-        ax.bar(STACKS, ys, color=["#888888", "#3070b0", "#30a060"])
+        ys = [(meds.get(st) or 0) * scale for st in stacks]
+        ax.bar(stacks, ys, color=[COLOURS[st] for st in stacks])
         ax.set_title(title)
         ax.tick_params(axis="x", labelrotation=20)
         ax.grid(True, axis="y", alpha=0.3)

@@ -27,7 +27,7 @@ setup() {
 
 step "build minimal" setup build-minimal -Ddpdk=disabled -Dpcap=disabled
 step "unit+loop tests (minimal)" meson test -C build-minimal --print-errorlogs
-step "build full" setup build-full -Dpcap=enabled
+step "build full" setup build-full -Dpcap=enabled -Ddpdk=enabled
 step "unit+loop tests (full)" meson test -C build-full --print-errorlogs
 step "exported symbols are usock_* only" bash tests/check-symbols.sh build-full/lib/libusock.so
 step "install, then cc app.c \$(pkg-config --cflags --libs libusock)" bash tests/check-install.sh build-minimal

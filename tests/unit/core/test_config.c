@@ -279,6 +279,36 @@ Test(core_config, pool_out_of_range_names_the_range_and_a_value)
 	}
 }
 
+Test(core_config, dpdk_numbers_out_of_range_name_the_setting_and_range)
+{
+	expect_env_error("USOCK_DPDK_PORT", "1024", "USOCK_DPDK_PORT", "0 to 1023");
+	expect_env_error("USOCK_DPDK_PORT", "eth0", "USOCK_DPDK_PORT", "0 to 1023");
+	unsetenv("USOCK_DPDK_PORT");
+	expect_env_error("USOCK_DPDK_QUEUE", "-1", "USOCK_DPDK_QUEUE", "0 to 1023");
+	unsetenv("USOCK_DPDK_QUEUE");
+	expect_env_error("USOCK_DPDK_MBUFS", "1023", "USOCK_DPDK_MBUFS", "1024 to 1048576");
+	expect_env_error("USOCK_DPDK_MBUFS", "lots", "USOCK_DPDK_MBUFS", "1024 to 1048576");
+}
+
+Test(core_config, dpdk_settings_land_in_their_fields_and_have_defaults)
+{
+	struct us_config c;
+
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.dpdk_port, 0);
+	cr_assert_eq(c.dpdk_queue, 0);
+	cr_assert_eq(c.dpdk_mbufs, 8191);
+	setenv("USOCK_DPDK_PORT", "3", 1);
+	setenv("USOCK_DPDK_QUEUE", "2", 1);
+	setenv("USOCK_DPDK_MBUFS", "4095", 1);
+	setenv("USOCK_DRIVER", "dpdk", 1);
+	unsetenv("USOCK_IFACE");	/* a DPDK port needs no kernel interface name */
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.dpdk_port, 3);
+	cr_assert_eq(c.dpdk_queue, 2);
+	cr_assert_eq(c.dpdk_mbufs, 4095);
+}
+
 Test(core_config, sockets_out_of_range_names_the_range)
 {
 	static const char *bad[] = { "0", "-1", "many", "4194305" };
