@@ -91,6 +91,17 @@ struct dpdk {
 /* The EAL: started once per process (DPDK allows no second rte_eal_init). */
 static int eal_state;		/* 0: not tried, 1: up, -1: failed */
 static char eal_args_used[512];
+static char *eal_log;		/* what the EAL wrote while starting, until the first open ends */
+
+/* The first open after the EAL started ends: what the EAL wrote is shown (warnings). */
+static void
+eal_log_flush(int show)
+{
+	if (show && eal_log != NULL && eal_log[0] != '\0')
+		fputs(eal_log, stderr);
+	free(eal_log);
+	eal_log = NULL;
+}
 
 /* Frees the mbuf a received frame points into. */
 static void
@@ -248,6 +259,9 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	for (i = 0; i < k; i++) {
 		struct rte_mbuf *mb = m[i];
 		struct us_pkt *p = NULL;
+		/* Only a sum the port verified good is trusted; bad or unknown ones are checked again. */
+		int good = d->rx_csum && (mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+						 RTE_MBUF_F_RX_L4_CKSUM_GOOD;
 
 		if (mb->nb_segs != 1 || mb->pkt_len > d->drv.mtu + RTE_ETHER_HDR_LEN + 4) {
 			/* Scattered jumbo frames: the stack takes frames up to the MTU only. */
@@ -274,14 +288,9 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 			d->drv.stats->rx_nobuf++;
 			continue;
 		}
-		if (d->rx_csum) {
-			uint64_t f = mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-
-			/* Only a verified good sum is trusted; bad or unknown ones are checked again. */
-			if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
-				p->flags |= US_PKT_CSUM_OK;
-				d->drv.stats->rx_csum_hw++;
-			}
+		if (good) {
+			p->flags |= US_PKT_CSUM_OK;
+			d->drv.stats->rx_csum_hw++;
 		}
 		p->time = now;
 		d->drv.stats->rx_pkts++;
@@ -318,8 +327,12 @@ seg_mbuf(struct dpdk *d, struct us_pkt *p)
 {
 	struct rte_mbuf *m;
 
-	if (p->free_cb == mbuf_free_cb) {
-		/* A received frame going back out (an echo reply): its own mbuf. */
+	if (p->free_cb == mbuf_free_cb &&
+	    rte_mbuf_refcnt_read((struct rte_mbuf *)p->free_arg) == 1) {
+		/*
+		 * A received frame going back out (an echo reply): its own mbuf,
+		 * unless that is already on its way out (then it is copied below).
+		 */
 		m = p->free_arg;
 		rte_mbuf_refcnt_update(m, 1);
 		m->data_off = (uint16_t)p->off;
@@ -565,6 +578,45 @@ has_arg(char **argv, int argc, const char *const *names)
 }
 
 /*
+ * The EAL's reason for failing, from what it wrote: the first line that
+ * is not its generic ending ("FATAL: ...", "Invalid 'command line'
+ * arguments."), without its "EAL: " prefix; that ending if there is
+ * nothing else.
+ */
+static const char *
+eal_reason(const char *text, char *buf, size_t len)
+{
+	const char *p, *fallback = NULL, *fend = NULL;
+
+	snprintf(buf, len, "no reason given");
+	if (text == NULL)
+		return buf;
+	for (p = text; *p != '\0';) {
+		const char *e = strchr(p, '\n'), *q = p;
+
+		if (e == NULL)
+			e = p + strlen(p);
+		if (strncmp(q, "EAL: ", 5) == 0)
+			q += 5;
+		if (e > q) {
+			if (strncmp(q, "FATAL: ", 7) != 0 &&
+			    strncmp(q, "Invalid 'command line' arguments.", 33) != 0) {
+				snprintf(buf, len, "%.*s", (int)(e - q), q);
+				return buf;
+			}
+			if (fallback == NULL) {
+				fallback = q;
+				fend = e;
+			}
+		}
+		p = *e != '\0' ? e + 1 : e;
+	}
+	if (fallback != NULL)
+		snprintf(buf, len, "%.*s", (int)(fend - fallback), fallback);
+	return buf;
+}
+
+/*
  * Starts the EAL with USOCK_DPDK_ARGS (split at spaces), adding what a
  * library inside someone else's program needs unless the user chose:
  * --in-memory or --no-shconf (no files shared with other DPDK processes), one lcore (no
@@ -586,6 +638,10 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 	char *user[MAX_EAL_ARGS];
 	cpu_set_t cpus;
 	sigset_t all, old;
+	char *logbuf = NULL, line[160];
+	size_t loglen = 0;
+	FILE *log;
+	int saved_stdout, saved_stderr, devnull, err;
 
 	if (eal_state == 1) {
 		if (strcmp(args, eal_args_used) != 0) {
@@ -629,20 +685,69 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 		argv[argc++] = user[i];
 	argv[argc] = NULL;
 
+	/*
+	 * A bad argument makes the EAL print its whole usage on stdout, and
+	 * getopt's complaint, an alert and its log on stderr: the
+	 * application's output is not the place for them.  For the call,
+	 * stdout goes to /dev/null and stderr and the log to a file; the file
+	 * is replayed on success (warnings) and boiled down to one reason on
+	 * failure.  Both are flushed first, so nothing of the application's
+	 * is lost.
+	 */
+	log = tmpfile();
+	fflush(stdout);
+	fflush(stderr);
+	saved_stdout = dup(STDOUT_FILENO);
+	saved_stderr = dup(STDERR_FILENO);
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (log != NULL) {
+		rte_openlog_stream(log);
+		if (saved_stderr >= 0)
+			dup2(fileno(log), STDERR_FILENO);
+	}
+	if (saved_stdout >= 0 && devnull >= 0)
+		dup2(devnull, STDOUT_FILENO);
 	pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);	/* EAL threads inherit: signals stay ours */
 	rc = rte_eal_init(argc, argv);
+	err = rte_errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	optind = saved_optind;	/* the EAL parses with getopt: the application may too */
+	fflush(stdout);
+	fflush(stderr);
+	if (saved_stdout >= 0 && devnull >= 0)
+		dup2(saved_stdout, STDOUT_FILENO);
+	if (saved_stderr >= 0 && log != NULL)
+		dup2(saved_stderr, STDERR_FILENO);
+	if (saved_stdout >= 0)
+		close(saved_stdout);
+	if (saved_stderr >= 0)
+		close(saved_stderr);
+	if (devnull >= 0)
+		close(devnull);
+	if (log != NULL) {
+		rte_openlog_stream(NULL);
+		fflush(log);
+		loglen = (size_t)ftell(log);
+		logbuf = malloc(loglen + 1);
+		rewind(log);
+		if (logbuf != NULL)
+			logbuf[fread(logbuf, 1, loglen, log)] = '\0';
+		fclose(log);
+	}
 	if (rc < 0) {
 		eal_state = -1;
-		snprintf(errbuf, errlen, "DPDK's EAL did not start (%s); check USOCK_DPDK_ARGS=\"%s\" "
-			 "(e.g. --no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=eth1)",
-			 rte_strerror(rte_errno), args);
+		snprintf(errbuf, errlen, "DPDK's EAL did not start (%s: %s); check "
+			 "USOCK_DPDK_ARGS=\"%s\" (e.g. --no-huge -m 512 --no-pci "
+			 "--vdev=net_af_packet0,iface=eth1)", rte_strerror(err),
+			 eal_reason(logbuf, line, sizeof(line)), args);
+		free(logbuf);
 		return -1;
 	}
+	/* Shown when the port opens, or boiled down into the reason it does not. */
+	eal_log = logbuf;
 	eal_state = 1;
 	snprintf(eal_args_used, sizeof(eal_args_used), "%s", args);
 	return 0;
@@ -733,8 +838,8 @@ port_start(struct dpdk *d, const struct rte_eth_dev_info *info, uint32_t mbufs, 
 }
 
 
-struct us_drv *
-us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_t errlen)
+static struct us_drv *
+open_port(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_ether_addr mac;
@@ -752,6 +857,16 @@ us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, si
 	if (eal_start(o->dpdk_args, errbuf, errlen) != 0)
 		return NULL;
 	nports = rte_eth_dev_count_avail();
+	if (nports == 0) {
+		char why[160];
+
+		snprintf(errbuf, errlen, "DPDK found no port (%s); a port comes from a NIC bound to "
+			 "a DPDK driver (dpdk-devbind.py) or a --vdev in USOCK_DPDK_ARGS",
+			 eal_log != NULL && eal_log[0] != '\0' ? eal_reason(eal_log, why, sizeof(why))
+								: "none probed");
+		eal_log_flush(0);
+		return NULL;
+	}
 	if (!rte_eth_dev_is_valid_port(o->dpdk_port)) {
 		snprintf(errbuf, errlen, "USOCK_DPDK_PORT=%u: DPDK has %u port%s (0 to %d); a port "
 			 "comes from a bound NIC or a --vdev in USOCK_DPDK_ARGS", o->dpdk_port,
@@ -846,4 +961,14 @@ us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, si
 fail:
 	free(d);
 	return NULL;
+}
+
+struct us_drv *
+us_dpdk_open(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_t errlen)
+{
+	struct us_drv *d = open_port(o, pool, errbuf, errlen);
+
+	/* The EAL's start-up messages: shown with a working port, else the error says it all. */
+	eal_log_flush(d != NULL);
+	return d;
 }

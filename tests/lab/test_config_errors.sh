@@ -84,4 +84,20 @@ bad_setting "USOCK_DRIVER unknown" 'USOCK_DRIVER=carrier-pigeon.*unknown driver'
 bad_setting "USOCK_IFACE names no interface" \
   'USOCK_IFACE=nosuch0: no interface "nosuch0"' USOCK_IFACE=nosuch0
 
+# The DPDK driver (in a build with it: the lab runs the full build).
+bad_setting "USOCK_DRIVER=dpdk without USOCK_DPDK_ARGS" \
+  'USOCK_DRIVER=dpdk: USOCK_DPDK_ARGS is not set; give DPDK.s EAL arguments' \
+  USOCK_DRIVER=dpdk -USOCK_IFACE
+bad_setting "USOCK_DPDK_ARGS with an unknown option" \
+  "EAL did not start \\(Invalid argument: .*unrecognized option '--bogus'\\); check USOCK_DPDK_ARGS" \
+  USOCK_DRIVER=dpdk "USOCK_DPDK_ARGS=--no-huge --bogus"
+bad_setting "USOCK_DPDK_ARGS whose device does not probe" \
+  'DPDK found no port \(.*No such device\); a port comes from' \
+  USOCK_DRIVER=dpdk "USOCK_DPDK_ARGS=--no-huge -m 128 --no-pci --vdev=net_af_packet0,iface=nosuch0"
+bad_setting "USOCK_DPDK_PORT beyond the ports" 'USOCK_DPDK_PORT=3: DPDK has 1 port \(0 to 0\)' \
+  USOCK_DRIVER=dpdk USOCK_DPDK_PORT=3 \
+  "USOCK_DPDK_ARGS=--no-huge -m 128 --no-pci --vdev=net_af_packet0,iface=$LAB_UIF"
+bad_setting "USOCK_DPDK_MBUFS too few" 'USOCK_DPDK_MBUFS="10" is not a number from 1024' \
+  USOCK_DRIVER=dpdk USOCK_DPDK_MBUFS=10 "USOCK_DPDK_ARGS=--no-huge"
+
 lab_finish

@@ -8,6 +8,7 @@
 #    1472-byte datagram, its TCP echo returns 4 MiB, chargen gives 100000 bytes;
 #    after every connection has closed the mbuf pool is back to its level
 #    at start (no mbuf leaked), and the server exits 0 with nothing on stderr;
+#  - with USOCK_MAC, the port goes promiscuous and the kernel learns that MAC;
 #  - bulk TCP with usock-cat on DPDK, each way and in both roles
 #    (LAB_DPDK_BYTES, default 256 MiB), SHA-256 compared, no bad checksum,
 #    no reset; the receiving usock-cat copied each delivered byte once
@@ -62,6 +63,13 @@ mb_back() { [ "$(ctr Driver mbufs_in_use)" = "$mb0" ]; }
 wait_until 10 mb_back
 check_eq "every mbuf back in the pool once the connections closed" \
   "$(ctr_or_fail Driver mbufs_in_use)" "$mb0"
+srv_stop
+
+# --- its own MAC (USOCK_MAC): the port goes promiscuous -------------------------
+kx ip neigh flush dev "$LAB_KIF"
+srv_start "${DPDK[@]}" USOCK_MAC=02:00:00:00:00:42
+ping_ok "ping over DPDK with USOCK_MAC" 3
+check "the kernel learnt usock's own MAC" kernel_knows 02:00:00:00:00:42
 srv_stop
 
 # --- bulk TCP against the kernel ------------------------------------------------
