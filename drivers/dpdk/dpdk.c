@@ -223,8 +223,14 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	d->last_poll = now;
 	if (d->intr_armed) {
 		/* Awake again: the queue is polled, so the interrupt is off until the next sleep. */
-		if (d->intr_armed == 1)
+		if (d->intr_armed == 1) {
+			uint64_t v;
+
 			rte_eth_dev_rx_intr_disable(d->port, d->queue);
+			/* An eventfd that woke us stays readable until read. */
+			if (d->intr_eventfd)
+				(void)!read(d->intr_fd, &v, sizeof(v));
+		}
 		d->intr_armed = 0;
 	}
 	if (now >= d->next_stats) {
@@ -245,23 +251,39 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 		if (d->intr_fd >= 0 && now - d->last_rx >= SPIN_NS) {
 			uint64_t v;
 
+			refresh_intr(d);	/* the descriptor must still be the queue's */
+			if (d->intr_fd < 0)
+				return 0;
 			if (d->intr_eventfd)
 				(void)!read(d->intr_fd, &v, sizeof(v));
 			/* -ENOTSUP: nothing to enable, the descriptor is the queue's (tap). */
 			rc = rte_eth_dev_rx_intr_enable(d->port, d->queue);
 			if (rc == 0 || rc == -ENOTSUP)
 				d->intr_armed = rc == 0 ? 1 : 2;
+			/* A frame that landed before the arming would wait: look once more. */
+			k = d->intr_armed ? rte_eth_rx_burst(d->port, d->queue, m, n) : 0;
+			if (k == 0)
+				return 0;
+			if (d->intr_armed == 1)
+				rte_eth_dev_rx_intr_disable(d->port, d->queue);
+			d->intr_armed = 0;
+		} else {
+			return 0;
 		}
-		return 0;
 	}
-	d->last_rx = now;
 	low = rte_mempool_avail_count(d->mp) < d->low_water;
 	for (i = 0; i < k; i++) {
 		struct rte_mbuf *mb = m[i];
 		struct us_pkt *p = NULL;
-		/* Only a sum the port verified good is trusted; bad or unknown ones are checked again. */
-		int good = d->rx_csum && (mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-						 RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		/*
+		 * Trusted: a sum the port verified (GOOD), or data whose integrity
+		 * it vouches for though the sum field is not filled in yet (NONE: a
+		 * local sender's partial checksum, virtio).  Bad or unknown ones are
+		 * checked again in software.
+		 */
+		uint64_t cs = mb->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		int good = d->rx_csum && (cs == RTE_MBUF_F_RX_L4_CKSUM_GOOD ||
+					  cs == RTE_MBUF_F_RX_L4_CKSUM_NONE);
 
 		if (mb->nb_segs != 1 || mb->pkt_len > d->drv.mtu + RTE_ETHER_HDR_LEN + 4) {
 			/* Scattered jumbo frames: the stack takes frames up to the MTU only. */
@@ -293,6 +315,7 @@ dpdk_rx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 			d->drv.stats->rx_csum_hw++;
 		}
 		p->time = now;
+		d->last_rx = now;	/* frames taken, not dropped ones, keep the thread polling */
 		d->drv.stats->rx_pkts++;
 		d->drv.stats->rx_bytes += p->len;
 		pkts[got++] = p;
@@ -337,6 +360,9 @@ seg_mbuf(struct dpdk *d, struct us_pkt *p)
 		rte_mbuf_refcnt_update(m, 1);
 		m->data_off = (uint16_t)p->off;
 		m->data_len = (uint16_t)p->len;
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->ol_flags = 0;	/* its receive flags mean nothing to the port's transmit */
 		us_pkt_unref(p);
 		return m;
 	}
@@ -440,6 +466,9 @@ dpdk_tx(struct us_drv *drv, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	uint16_t done = 0;
 
 	(void)now;
+	/* Idle moments give a NIC's TX ring back its sent frames (the stack's buffers among them). */
+	if (n == 0)
+		(void)rte_eth_tx_done_cleanup(d->port, d->queue, 0);
 	/* In bursts of BURST: the caller's burst may be longer. */
 	while (done < n) {
 		uint16_t k = 0, sent, i, want = n - done < BURST ? n - done : BURST;
@@ -502,6 +531,7 @@ dpdk_close(struct us_drv *drv)
 	if (d->intr_armed == 1)
 		rte_eth_dev_rx_intr_disable(d->port, d->queue);
 	/* Frames still in the port's queues return to their pools (and the stack's). */
+	(void)rte_eth_tx_done_cleanup(d->port, d->queue, 0);
 	rte_eth_dev_stop(d->port);
 	if (d->reg_addr != NULL) {
 		struct rte_eth_dev_info info;
@@ -641,7 +671,8 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 	char *logbuf = NULL, line[160];
 	size_t loglen = 0;
 	FILE *log;
-	int saved_stdout, saved_stderr, devnull, err;
+	int saved_stdout, saved_stderr, devnull, err, have_cpus;
+	static const char *const exit_opts[] = { "-h", "--help", "-v", NULL };
 
 	if (eal_state == 1) {
 		if (strcmp(args, eal_args_used) != 0) {
@@ -665,6 +696,15 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 		}
 		user[nuser++] = tok;
 	}
+	/* The EAL would print and exit(0) for these: the application would just end. */
+	for (i = 0; i < nuser; i++)
+		for (int j = 0; exit_opts[j] != NULL; j++)
+			if (strcmp(user[i], exit_opts[j]) == 0) {
+				snprintf(errbuf, errlen, "USOCK_DPDK_ARGS: %s would make DPDK exit the "
+					 "program; see dpdk-testpmd %s for the EAL's options", user[i],
+					 user[i]);
+				return -1;
+			}
 	argv[argc++] = "usock";
 	/* --in-memory needs hugepages; without them, --no-shconf keeps the same privacy. */
 	if (!has_arg(user, nuser, prefix_opts))
@@ -697,8 +737,8 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 	log = tmpfile();
 	fflush(stdout);
 	fflush(stderr);
-	saved_stdout = dup(STDOUT_FILENO);
-	saved_stderr = dup(STDERR_FILENO);
+	saved_stdout = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (log != NULL) {
 		rte_openlog_stream(log);
@@ -707,13 +747,14 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 	}
 	if (saved_stdout >= 0 && devnull >= 0)
 		dup2(devnull, STDOUT_FILENO);
-	pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	have_cpus = pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) == 0;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);	/* EAL threads inherit: signals stay ours */
 	rc = rte_eal_init(argc, argv);
 	err = rte_errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	if (have_cpus)
+		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	optind = saved_optind;	/* the EAL parses with getopt: the application may too */
 	fflush(stdout);
 	fflush(stderr);
@@ -729,8 +770,11 @@ eal_start(const char *args, char *errbuf, size_t errlen)
 		close(devnull);
 	if (log != NULL) {
 		rte_openlog_stream(NULL);
+		long end;
+
 		fflush(log);
-		loglen = (size_t)ftell(log);
+		end = ftell(log);
+		loglen = end > 0 ? (size_t)end : 0;
 		logbuf = malloc(loglen + 1);
 		rewind(log);
 		if (logbuf != NULL)
@@ -759,8 +803,9 @@ get_pool(const char *name, unsigned n, uint16_t priv, uint16_t room, int socket)
 {
 	struct rte_mempool *mp = rte_mempool_lookup(name);
 
+	/* One made by an earlier open in this process: only if it is what is asked for now. */
 	if (mp != NULL)
-		return mp->size >= n && mp->private_data_size >= priv ? mp : NULL;
+		return mp->size >= n && rte_pktmbuf_priv_size(mp) >= priv ? mp : NULL;
 	return rte_pktmbuf_pool_create(name, n, MBUF_CACHE, priv, room, socket);
 }
 
@@ -795,7 +840,7 @@ port_start(struct dpdk *d, const struct rte_eth_dev_info *info, uint32_t mbufs, 
 		return rc;
 	}
 	(void)rte_eth_dev_adjust_nb_rx_tx_desc(d->port, &nrxd, &ntxd);
-	if (d->mp == NULL) {
+	if (d->mp == NULL || d->attach == NULL) {
 		char name[32];
 
 		if (mbufs < (uint32_t)(nrxd + ntxd) * nq + 2u * BURST) {
@@ -843,7 +888,7 @@ open_port(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_
 {
 	struct rte_eth_dev_info info;
 	struct rte_ether_addr mac;
-	struct rte_eth_link link;
+	struct rte_eth_link link = { 0 };
 	struct dpdk *d;
 	uint16_t mtu = 1500, nports;
 	int rc, i;

@@ -59,10 +59,16 @@ check_eq "discard (port 9) takes 4 MiB" "$?" 0
 check_eq "no TCP segment with a bad checksum" "$(ctr_or_fail Tcp rx_badsum)" 0
 
 # The counters are read every 200 ms; the connections close within a second.
+[[ "$mb0" =~ ^[0-9]+$ ]] || die "Driver mbufs_in_use readable at start" "got '$mb0'"
 mb_back() { [ "$(ctr Driver mbufs_in_use)" = "$mb0" ]; }
 wait_until 10 mb_back
 check_eq "every mbuf back in the pool once the connections closed" \
   "$(ctr_or_fail Driver mbufs_in_use)" "$mb0"
+# The stack's own buffers went out in place (attached to mbufs): all back too.
+pool_back() { [ "$(ctr Pool available)" = "$(ctr Pool size)" ]; }
+wait_until 10 pool_back
+check_eq "every stack buffer sent in place is back" "$(ctr_or_fail Pool available)" \
+  "$(ctr_or_fail Pool size)"
 srv_stop
 
 # --- its own MAC (USOCK_MAC): the port goes promiscuous -------------------------
