@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
       iproute2 iputils-ping ethtool netcat-openbsd socat tcpdump python3-scapy
-      procps psmisc curl dnsmasq-base python3-matplotlib libdpdk-dev dpdk-dev)
+      procps psmisc curl dnsmasq-base python3-matplotlib libdpdk-dev dpdk-dev
+      iperf3 sockperf nginx-light redis-server redis-tools wrk)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,5 +14,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Servers (nginx, redis) are test peers run by the tests: none starts as a service.
+  nopolicy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    nopolicy=1
+  fi
+  rc=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+  [ "$nopolicy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$rc" -eq 0 ] || { echo "deps: apt-get install failed ($rc)"; exit "$rc"; }
 fi

@@ -30,6 +30,7 @@ step "unit+loop tests (minimal)" meson test -C build-minimal --print-errorlogs
 step "build full" setup build-full -Dpcap=enabled -Ddpdk=enabled
 step "unit+loop tests (full)" meson test -C build-full --print-errorlogs
 step "exported symbols are usock_* only" bash tests/check-symbols.sh build-full/lib/libusock.so
+step "the preload shim exports only the calls it takes" bash tests/check-preload-symbols.sh build-full/lib/libusock-preload.so
 step "install, then cc app.c \$(pkg-config --cflags --libs libusock)" bash tests/check-install.sh build-minimal
 step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false
 step "unit+loop tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -74,10 +74,10 @@ us_rt_sync_fd(struct us_sock *s)
 	if (s->fd < 0)
 		return;
 	if (ev != 0 && s->ev_signalled == 0) {
-		(void)!write(s->fd, &v, sizeof(v));
+		(void)!us_sys_write(s->fd, &v, sizeof(v));
 		s->ev_signalled = 1;
 	} else if (ev == 0 && s->ev_signalled != 0) {
-		(void)!read(s->fd, &v, sizeof(v));
+		(void)!us_sys_read(s->fd, &v, sizeof(v));
 		s->ev_signalled = 0;
 	}
 }
@@ -347,9 +347,16 @@ us_rt_stop_locked(void)
 		if (s == NULL)
 			continue;
 		us_rt.fdtab[i] = NULL;
+		if (s->fd_extra > 0) {
+			/* One of several descriptors of the socket (dup): only it goes. */
+			s->fd_extra--;
+			us_sock_unref(us_rt.st, s);
+			us_sys_close((int)i);
+			continue;
+		}
 		s->fd = -1;
 		us_sock_close(us_rt.st, s);
-		close((int)i);
+		us_sys_close((int)i);
 	}
 	us_stack_flush(us_rt.st);
 	if (us_rt.thr_running) {
@@ -387,6 +394,21 @@ us_rt_stop_locked(void)
 		close(us_rt.wake_fd);
 	us_rt.wake_fd = -1;
 	pthread_cond_broadcast(&us_rt.cv);
+}
+
+void
+us_rt_forget_after_fork(void)
+{
+	pthread_mutex_init(&us_rt.mu, NULL);
+	pthread_cond_init(&us_rt.cv, NULL);
+	us_rt.st = NULL;	/* the parent's, a copy here: left as it is */
+	us_rt.pool = NULL;
+	us_rt.thr_running = 0;
+	us_rt.wake_fd = -1;
+	us_rt.fdtab = NULL;
+	us_rt.nfd = 0;
+	us_rt.shm = NULL;	/* the counters file is the parent's to remove */
+	us_rt.init_err = -ENETDOWN;
 }
 
 int

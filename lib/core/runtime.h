@@ -6,8 +6,12 @@
 #ifndef US_RUNTIME_H
 #define US_RUNTIME_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "stack.h"
 
@@ -34,6 +38,39 @@ struct us_runtime {
 
 extern struct us_runtime us_rt;
 
+/*
+ * The kernel calls the stack makes on its sockets' descriptors (eventfds)
+ * go straight to the kernel: inside the LD_PRELOAD shim the C library's
+ * read, write, poll and close are the shim's, which would take those
+ * descriptors for sockets and call back into the stack.
+ */
+static inline ssize_t
+us_sys_read(int fd, void *buf, size_t n)
+{
+	return (ssize_t)syscall(SYS_read, fd, buf, n);
+}
+
+static inline ssize_t
+us_sys_write(int fd, const void *buf, size_t n)
+{
+	return (ssize_t)syscall(SYS_write, fd, buf, n);
+}
+
+static inline int
+us_sys_close(int fd)
+{
+	return (int)syscall(SYS_close, fd);
+}
+
+static inline int
+us_sys_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+
+	/* ppoll: poll(2) itself is not on every architecture (arm64 has none). */
+	return (int)syscall(SYS_ppoll, fds, n, timeout_ms < 0 ? NULL : &ts, NULL, (size_t)8);
+}
+
 /* Monotonic time in ns: the only clock the library reads. */
 uint64_t us_clock_ns(void);
 
@@ -49,6 +86,13 @@ void us_rt_stop_locked(void);
  * want (want_in/want_out), so poll(2) on it sleeps otherwise.  Lock held.
  */
 void us_rt_sync_fd(struct us_sock *s);
+/*
+ * In a child after fork (no lock held: another thread may have held it in
+ * the parent): the parent's stack, thread and descriptors are not this
+ * process's; forget them without touching them, and refuse a new stack
+ * (-ENETDOWN): it would take the parent's address on the same link.
+ */
+void us_rt_forget_after_fork(void);
 /* Takes the lock and starts the stack from the environment if needed: 0 or -E. */
 int us_rt_enter(void);
 /* Flushes output, wakes the service thread if its sleep is now too long, unlocks. */

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "../tcp/tcp.h"
 #include "../wire/wire.h"
 #include "../udp/udp.h"
+#include "api.h"
 #include "sock.h"
 
 #define KNOWN_TYPE_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
@@ -142,7 +144,7 @@ usock_socket(int af, int type, int proto)
 	if (efd < 0 || (rc = fd_put(s, efd)) != 0) {
 		rc = efd < 0 ? -errno : rc;
 		if (efd >= 0)
-			close(efd);
+			us_sys_close(efd);
 		us_sock_close(us_rt.st, s);
 		us_rt_leave();
 		return fail(rc);
@@ -163,6 +165,22 @@ usock_close(int fd)
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	us_rt.fdtab[fd] = NULL;
+	if (s->fd_extra > 0) {
+		/* Another descriptor names the socket (dup): only this one goes. */
+		uint32_t i;
+
+		s->fd_extra--;
+		if (s->fd == fd)
+			for (i = 0; i < us_rt.nfd; i++)
+				if (us_rt.fdtab[i] == s) {
+					s->fd = (int)i;
+					break;
+				}
+		us_sock_unref(us_rt.st, s);	/* the table's reference of fd */
+		leave_sock(s);
+		us_sys_close(fd);
+		return 0;
+	}
 	s->fd = -1;
 	us_sock_close(us_rt.st, s);
 	if (s->linger > 0 && s->timeout != 0) {
@@ -177,7 +195,7 @@ usock_close(int fd)
 			;
 	}
 	leave_sock(s);
-	close(fd);
+	us_sys_close(fd);
 	return 0;
 }
 
@@ -283,7 +301,7 @@ usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 	if (efd < 0 || (rc = fd_put(c, efd)) != 0) {
 		rc = efd < 0 ? -errno : rc;
 		if (efd >= 0)
-			close(efd);
+			us_sys_close(efd);
 		us_sock_close(us_rt.st, c);
 		leave_sock(s);
 		return fail(rc == -EMFILE || rc == -ENFILE ? rc : -ENOBUFS);
@@ -888,6 +906,13 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 		/* Our sockets first, under the lock: their state is the stack's, not the kernel's. */
 		ready = 0;
 		pthread_mutex_lock(&us_rt.mu);
+		/* A socket may be in the set twice (nc: once for input, once for output). */
+		for (i = 0; i < n; i++)
+			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
+			    us_rt.fdtab[fds[i].fd] != NULL) {
+				us_rt.fdtab[fds[i].fd]->want_in = 0;
+				us_rt.fdtab[fds[i].fd]->want_out = 0;
+			}
 		for (i = 0; i < n; i++) {
 			struct us_sock *s = NULL;
 
@@ -914,13 +939,16 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 				 * The descriptor turns readable only on the events this
 				 * caller wants, so an event it ignores cannot make it spin.
 				 */
-				s->want_in = (fds[i].events & (POLLIN | POLLRDNORM)) != 0;
-				s->want_out = (fds[i].events & (POLLOUT | POLLWRNORM)) != 0;
-				us_rt_sync_fd(s);
+				s->want_in |= (fds[i].events & (POLLIN | POLLRDNORM)) != 0;
+				s->want_out |= (fds[i].events & (POLLOUT | POLLWRNORM)) != 0;
 				/* Sleep on the eventfd: it turns readable when anything changes. */
 				kp[i].events = POLLIN;
 			}
 		}
+		for (i = 0; i < n; i++)
+			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
+			    us_rt.fdtab[fds[i].fd] != NULL)
+				us_rt_sync_fd(us_rt.fdtab[fds[i].fd]);
 		pthread_mutex_unlock(&us_rt.mu);
 		if (ready > 0) {
 			wait_ms = 0;
@@ -931,7 +959,7 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 
 			wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 		}
-		k = poll(kp, n, wait_ms);
+		k = us_sys_poll(kp, n, wait_ms);
 		if (k < 0) {
 			rc = -errno;
 			goto out;
@@ -962,9 +990,10 @@ out:
 
 		if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
 			s = us_rt.fdtab[fds[i].fd];
-		if (s != NULL && (s->want_in != 1 || s->want_out != 0)) {
-			s->want_in = 1;
-			s->want_out = 0;
+		/* Back to what an epoll set wants between polls (the shim), else the default. */
+		if (s != NULL && (s->want_in != (s->ep_in || !s->ep_out) || s->want_out != s->ep_out)) {
+			s->want_in = s->ep_in || !s->ep_out;
+			s->want_out = s->ep_out;
 			us_rt_sync_fd(s);
 		}
 	}
@@ -972,4 +1001,143 @@ out:
 	if (kp != small)
 		free(kp);
 	return rc < 0 ? fail(rc) : rc;
+}
+
+/* --- for the LD_PRELOAD shim (api.h) --------------------------------------- */
+
+int
+us_api_is_sock(int fd)
+{
+	int r;
+
+	pthread_mutex_lock(&us_rt.mu);
+	r = fd >= 0 && (uint32_t)fd < us_rt.nfd && us_rt.fdtab[fd] != NULL;
+	pthread_mutex_unlock(&us_rt.mu);
+	return r;
+}
+
+int
+us_api_dup(int fd, int newfd)
+{
+	struct us_sock *s;
+	int rc, keep;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (s->fd_extra == UINT8_MAX) {
+		leave_sock(s);
+		return fail(-EMFILE);
+	}
+	keep = s->fd;
+	if ((rc = fd_put(s, newfd)) == 0) {
+		s->fd = keep;	/* signalled through the first: the eventfd is one for all */
+		s->fd_extra++;
+		s->refs++;	/* the table's reference of newfd */
+	}
+	leave_sock(s);
+	return rc != 0 ? fail(rc) : 0;
+}
+
+int
+us_api_events(int fd)
+{
+	struct us_sock *s;
+	unsigned ev;
+	int rc, r = 0;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	ev = us_sock_events(s);
+	if (ev & US_EV_IN)
+		r |= EPOLLIN | EPOLLRDNORM;
+	if (ev & US_EV_OUT)
+		r |= EPOLLOUT | EPOLLWRNORM;
+	if (ev & US_EV_ERR)
+		r |= EPOLLERR;
+	if (ev & US_EV_HUP)
+		r |= EPOLLHUP;
+	if ((s->flags & US_SO_SHUT_RD) || (us_sock_stream(s) && s->tcb != NULL &&
+					     (s->tcb->t_flags & US_TF_RCVD_FIN)))
+		r |= EPOLLRDHUP;
+	/* Whoever asks sees the truth: a descriptor left readable by a past event is reset. */
+	us_rt_sync_fd(s);
+	leave_sock(s);
+	return r;
+}
+
+int
+us_api_interest(int fd, int in, int out)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	s->ep_in = in != 0;
+	s->ep_out = out != 0;
+	s->want_in = in || !out;	/* the default (readable on data) unless only output is wanted */
+	s->want_out = out != 0;
+	us_rt_sync_fd(s);
+	leave_sock(s);
+	return 0;
+}
+
+int
+us_api_nread(int fd)
+{
+	struct us_sock *s;
+	uint32_t n;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	if (us_sock_stream(s)) {
+		n = us_tcp_readable(s);
+	} else {
+		/* Datagrams: the size of the next one, as Linux. */
+		struct us_pkt *p = us_sock_dgram_first(s, &rc);
+
+		n = p != NULL ? us_pkt_chain_len(p) : 0;
+	}
+	leave_sock(s);
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+int
+us_api_nonblocking(int fd)
+{
+	struct us_sock *s;
+	int rc, r;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	r = s->timeout == 0;
+	leave_sock(s);
+	return r;
+}
+
+int
+us_api_stream(int fd)
+{
+	struct us_sock *s;
+	int rc, r;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	r = us_sock_stream(s);
+	leave_sock(s);
+	return r;
+}
+
+ssize_t
+us_api_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+	    socklen_t tolen)
+{
+	return do_send(fd, buf, len, flags, to, tolen, 1);
+}
+
+void
+us_api_forget_after_fork(void)
+{
+	us_rt_forget_after_fork();
 }

@@ -25,6 +25,7 @@ struct us_tcb;
 #define US_SO_LISTEN		0x0080	/* listening */
 #define US_SO_ACCEPTED		0x0100	/* handed to the application by accept */
 #define US_SO_HDRINCL		0x0200	/* raw: the caller writes the IPv4 header */
+#define US_SO_REUSEPORT		0x0400	/* SO_REUSEPORT: kept and reported; the port is not shared */
 
 /* Events a socket reports to whoever waits on it. */
 #define US_EV_IN	0x1	/* data or end of stream to read */
@@ -74,6 +75,9 @@ struct us_sock {
 	uint8_t ev_signalled : 1;	/* the descriptor was made readable (events reported) */
 	uint8_t want_in : 1;	/* the descriptor signals readable data (default on) */
 	uint8_t want_out : 1;	/* a poller waits for room to write: signal US_EV_OUT too */
+	uint8_t ep_in : 1;	/* an epoll set (the shim) waits for input... */
+	uint8_t ep_out : 1;	/* ...or output: the wants between polls */
+	uint8_t fd_extra;	/* descriptors naming it besides fd (dup, in the shim) */
 };
 
 /* A stream (TCP) socket; raw sockets of protocol 6 are not. */

@@ -26,6 +26,7 @@
 enum opt {
 	OPT_NONE,
 	OPT_REUSEADDR,
+	OPT_REUSEPORT,
 	OPT_BROADCAST,
 	OPT_SNDBUF,
 	OPT_RCVBUF,
@@ -60,6 +61,7 @@ which(int level, int name)
 	} else if (level == SOL_SOCKET) {
 		switch (name) {
 		case SO_REUSEADDR: return OPT_REUSEADDR;
+		case SO_REUSEPORT: return OPT_REUSEPORT;
 		case SO_BROADCAST: return OPT_BROADCAST;
 		case SO_SNDBUF: return OPT_SNDBUF;
 		case SO_RCVBUF: return OPT_RCVBUF;
@@ -185,6 +187,13 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 	case OPT_REUSEADDR:
 		s->flags = v ? s->flags | US_SO_REUSEADDR : s->flags & ~US_SO_REUSEADDR;
 		break;
+	case OPT_REUSEPORT:
+		/*
+		 * Kept so that programs which ask for it run (nc, servers); one
+		 * socket per port still, so a second bind is refused as without it.
+		 */
+		s->flags = v ? s->flags | US_SO_REUSEPORT : s->flags & ~US_SO_REUSEPORT;
+		break;
 	case OPT_BROADCAST:
 		s->flags = v ? s->flags | US_SO_BROADCAST : s->flags & ~US_SO_BROADCAST;
 		break;
@@ -267,6 +276,9 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 	switch (o) {
 	case OPT_REUSEADDR:
 		v = (s->flags & US_SO_REUSEADDR) != 0;
+		break;
+	case OPT_REUSEPORT:
+		v = (s->flags & US_SO_REUSEPORT) != 0;
 		break;
 	case OPT_BROADCAST:
 		v = (s->flags & US_SO_BROADCAST) != 0;

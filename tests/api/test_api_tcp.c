@@ -365,3 +365,69 @@ Test(api_tcp, socket_options_of_tcp)
 	usock_close(s);
 	close(k);
 }
+
+/*
+ * A socket twice in one poll set, once for input and once for output (as
+ * OpenBSD nc polls): the output entry must still wake the poll when a full
+ * send buffer drains.  The second entry once overwrote the first's wish.
+ */
+struct drain {
+	int fd;
+	size_t want, got;
+};
+
+static void *
+drain_main(void *arg)
+{
+	static char sink[65536];
+	struct drain *d = arg;
+	ssize_t n;
+
+	sleep_ms(200);	/* after the poll below has gone to sleep */
+	while (d->got < d->want && (n = read(d->fd, sink, sizeof(sink))) > 0)
+		d->got += (size_t)n;
+	return NULL;
+}
+
+Test(api_tcp, poll_with_the_socket_twice_wakes_for_output_when_room_frees)
+{
+	static char chunk[65536];
+	struct pollfd pf[2];
+	struct drain d = { 0 };
+	pthread_t t;
+	double t0, dt;
+	int kc, s = u_connect(7311, &kc), r;
+
+	expect_ret(usock_setblocking(s, false), 0);
+	/*
+	 * Fill usock's send buffer and the kernel's receive buffer (it reads
+	 * nothing yet): until a round after a pause queues nothing more.
+	 */
+	for (int round = 0; round < 100; round++) {
+		size_t before = d.want;
+
+		while ((r = (int)usock_send(s, chunk, sizeof(chunk), 0)) > 0)
+			d.want += (size_t)r;
+		cr_assert_eq(errno, EAGAIN);
+		if (round > 0 && d.want == before)
+			break;
+		sleep_ms(100);
+	}
+	/* nc's order: the output entry first, then the input one. */
+	pf[0] = (struct pollfd){ .fd = s, .events = POLLOUT };
+	pf[1] = (struct pollfd){ .fd = s, .events = POLLIN };
+	expect_ret(usock_poll(pf, 2, 0), 0);
+	d.fd = kc;
+	cr_assert_eq(pthread_create(&t, NULL, drain_main, &d), 0);
+	t0 = now_s();
+	r = usock_poll(pf, 2, 5000);
+	dt = now_s() - t0;
+	cr_assert_geq(r, 1, "poll: %d (%s)", r, strerror(errno));
+	/* Woken by the room, not by its own 5 s timeout (after which it looks again). */
+	cr_assert_lt(dt, 2.5, "poll returned after %.3f s: the output entry did not wake it", dt);
+	cr_assert(pf[0].revents & POLLOUT, "revents of the output entry: %#x", pf[0].revents);
+	cr_assert_eq(pf[1].revents, 0);
+	pthread_join(t, NULL);
+	usock_close(s);
+	close(kc);
+}
