@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 # Every stack a run may have, in the report's column order, with its column title.
 ALL_STACKS = [("kernel", "kernel"), ("usock", "usock (sleeping)"),
-              ("usock-busy", "usock (busy polling)"), ("usock-dpdk", "usock on DPDK")]
+              ("usock-busy", "usock (busy polling)"), ("usock-shim", "usock via usock-run"),
+              ("usock-dpdk", "usock on DPDK")]
 COLOURS = {"kernel": "#888888", "usock": "#3070b0", "usock-busy": "#30a060",
-           "usock-dpdk": "#c06020"}
+           "usock-shim": "#8050b0", "usock-dpdk": "#c06020"}
 # (test, key in the result, label, unit, better: "higher"/"lower")
 FIGURES = [
     ("tcp-up", "gbit_s", "TCP bulk, client to server", "Gbit/s", "higher"),
