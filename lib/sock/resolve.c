@@ -13,6 +13,16 @@
 #include <strings.h>
 
 #include "usock.h"
+
+/*
+ * glibc's AI_IDN and AI_CANONIDN (getent sets them): accepted; names here
+ * are ASCII already, so there is nothing to convert.
+ */
+#if defined(AI_IDN) && defined(AI_CANONIDN)
+#define GNU_IDN_FLAGS	(AI_IDN | AI_CANONIDN)
+#else
+#define GNU_IDN_FLAGS	0
+#endif
 #include "dns.h"
 
 struct ai_block {
@@ -133,7 +143,7 @@ usock_getaddrinfo(const char *host, const char *port, const struct addrinfo *hin
 	    h.ai_socktype != SOCK_RAW)
 		return EAI_SOCKTYPE;
 	if (h.ai_flags & ~(AI_PASSIVE | AI_NUMERICHOST | AI_CANONNAME | AI_NUMERICSERV |
-			   AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL))
+			   AI_ADDRCONFIG | AI_V4MAPPED | AI_ALL | GNU_IDN_FLAGS))
 		return EAI_BADFLAGS;
 	if ((h.ai_flags & AI_CANONNAME) && host == NULL)
 		return EAI_BADFLAGS;

@@ -5,7 +5,7 @@
  * descriptors (dup, dup2, dup3, fcntl, ioctl), waiting (poll with a pipe,
  * select, epoll level- and edge-triggered, EPOLLONESHOT, EPOLLOUT),
  * vectors (writev/readv, sendmsg/recvmsg, sendmmsg/recvmmsg), names and
- * options.  Its namespace's kernel has no address, so only usock can
+ * options, threads and fork.  Its namespace's kernel has no address, so only usock can
  * reach HOST at all.  Prints "ok - what" or "FAIL - what: why" per check;
  * exits 0 only if all passed.
  *
@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -310,6 +312,73 @@ vectors(void)
 	close(u);
 }
 
+/* Threads: one blocks in read while the other writes on the same socket. */
+static int thr_fd;
+static char thr_buf[64];
+static ssize_t thr_got;
+
+static void *
+thr_reader(void *arg)
+{
+	(void)arg;
+	thr_got = read_exact(thr_fd, thr_buf, 12) == 0 ? 12 : -1;
+	return NULL;
+}
+
+static void
+threads(void)
+{
+	pthread_t t;
+
+	thr_fd = tcp_connect();
+	pthread_create(&t, NULL, thr_reader, NULL);
+	usleep(100000);	/* the reader is blocked by now */
+	check(write(thr_fd, "from-another", 12) == 12, "threads: write while another thread reads",
+	      "write failed");
+	pthread_join(t, NULL);
+	check(thr_got == 12 && memcmp(thr_buf, "from-another", 12) == 0,
+	      "threads: the blocked reader gets the echo", "no echo");
+	close(thr_fd);
+}
+
+/*
+ * fork: a child that leaves the parent's socket alone runs (here: a shell
+ * command); one that uses it gets EBADF, and its new AF_INET sockets
+ * ENETDOWN; the parent's socket still works afterwards.
+ */
+static void
+forking(void)
+{
+	char buf[16];
+	int s = tcp_connect(), st;
+	pid_t c;
+
+	fflush(stdout);
+	c = fork();
+	if (c == 0) {
+		int ok = 1;
+
+		errno = 0;
+		if (write(s, "child", 5) != -1 || errno != EBADF)
+			ok = 0;
+		errno = 0;
+		if (socket(AF_INET, SOCK_STREAM, 0) != -1 || errno != ENETDOWN)
+			ok = 0;
+		if (close(s) != 0)	/* its copy of the descriptor closes quietly */
+			ok = 0;
+		_exit(ok ? 0 : 1);
+	}
+	st = -1;
+	waitpid(c, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "fork: the child's use of the parent's socket is EBADF, a new one ENETDOWN",
+	      "the child saw otherwise");
+	check(system("exit 3") != -1, "fork+exec (system) runs a command", "system failed");
+	check(write(s, "parent", 6) == 6 && read_exact(s, buf, 6) == 0 && memcmp(buf, "parent", 6) == 0,
+	      "the parent's socket still carries the stream after the fork", "no echo");
+	close(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -327,6 +396,8 @@ main(int argc, char **argv)
 	descriptors();
 	waiting();
 	vectors();
+	threads();
+	forking();
 	printf("lab-preload-probe: %d passed, %d failed\n", passed, failed);
 	return failed == 0 && passed > 0 ? 0 : 1;
 }

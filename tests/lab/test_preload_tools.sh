@@ -11,6 +11,8 @@
 #    tries dup/dup2/dup3, fcntl, ioctl, poll with a pipe, select, epoll
 #    (level, edge, one-shot, EPOLLOUT, mixed with a pipe), writev/readv,
 #    sendmsg/recvmsg and sendmmsg/recvmmsg against the kernel's echo;
+#  - with --dns, getaddrinfo is usock's own resolver over the stack
+#    (dnsmasq on the kernel side): getent and nc find a name;
 #  - usock-run refuses bad options with a line naming the option.
 . "$(dirname "$0")/lib.sh"
 lab_init "${1:-}"
@@ -89,6 +91,22 @@ rc=$?
 printf '%s\n' "$out" | sed 's/^/#   probe: /'
 check_eq "lab-preload-probe under usock: every call behaves (dup, fcntl, ioctl, poll, select, epoll, vectors)" "$rc" 0
 check_grep "lab-preload-probe ran its checks" '^lab-preload-probe: [1-9][0-9]* passed, 0 failed' "$out"
+
+# --- names through usock's resolver (--dns): getaddrinfo is usock's ---------------------
+bg ip netns exec "$LAB_K" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
+  --no-hosts --user=root --bind-interfaces --listen-address="$LAB_KIP" \
+  --address=/web.usock.test/"$LAB_KIP" --pid-file=
+wait_until 10 udp_listening "$LAB_K" 53 || die "dnsmasq answers on $LAB_KIP:53"
+out=$(ip netns exec "$LAB_U" "$RUN" --iface "$LAB_UIF" --ip "$LAB_UIP/$LAB_PLEN" --dns "$LAB_KIP" -- \
+  timeout 20 getent ahostsv4 web.usock.test 2>&1)
+check_grep "getent ahostsv4 under usock-run --dns resolves through usock" "^$LAB_KIP +STREAM web.usock.test" "$out"
+bg ip netns exec "$LAB_K" timeout 30 nc -4 -l "$LAB_KIP" 5004 >"$LAB_TMP/dns.out"
+kpid=$BG_PID
+wait_until 10 tcp_listening "$LAB_K" 5004 || die "kernel nc listens on 5004"
+echo "by name, run $$" | ip netns exec "$LAB_U" "$RUN" --iface "$LAB_UIF" --ip "$LAB_UIP/$LAB_PLEN" \
+  --dns "$LAB_KIP" -- timeout 20 nc -4 -N web.usock.test 5004
+bg_wait 10 "$kpid"
+check_eq "nc under usock-run --dns connects by name" "$(cat "$LAB_TMP/dns.out")" "by name, run $$"
 
 # --- usock-run's own errors -----------------------------------------------------------
 out=$("$RUN" --ip 198.18.0.2 --iface lo -- true 2>&1)
