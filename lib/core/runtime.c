@@ -61,7 +61,7 @@ wake_service(void)
 	uint64_t one = 1;
 
 	if (us_rt.wake_fd >= 0)
-		(void)!write(us_rt.wake_fd, &one, sizeof(one));
+		(void)!us_sys_write(us_rt.wake_fd, &one, sizeof(one));
 }
 
 void
@@ -88,6 +88,9 @@ on_sock_event(struct us_stack *st, struct us_sock *s)
 {
 	(void)st;
 	pthread_cond_broadcast(&us_rt.cv);
+	/* An edge-triggered epoll set (the shim) sees each event as a new write: a new edge. */
+	if (s->ep_edge)
+		s->ev_signalled = 0;
 	us_rt_sync_fd(s);
 }
 
@@ -157,7 +160,7 @@ service(void *arg)
 		if (ppoll(pf, 2, tsp, NULL) > 0 && (pf[1].revents & POLLIN)) {
 			uint64_t v;
 
-			(void)!read(us_rt.wake_fd, &v, sizeof(v));
+			(void)!us_sys_read(us_rt.wake_fd, &v, sizeof(v));
 		}
 		if (pf[0].revents & POLLIN)
 			stale = stale >= 100 ? 2 : stale + 1;
@@ -239,10 +242,14 @@ static void
 at_exit(void)
 {
 	usock_fini();
+	/* A destructor or a thread still running after exit must not start a new stack. */
+	pthread_mutex_lock(&us_rt.mu);
+	us_rt.init_err = -ESHUTDOWN;
+	pthread_mutex_unlock(&us_rt.mu);
 }
 
-int
-us_rt_start_locked(const struct usock_config *cfg)
+static int
+start_locked(const struct usock_config *cfg)
 {
 	static int atexit_done;
 	char err[512], why[256];
@@ -333,6 +340,23 @@ nomem:
 	return -ENOMEM;
 }
 
+int
+us_rt_start_locked(const struct usock_config *cfg)
+{
+	int rc;
+
+	/*
+	 * Drivers open kernel sockets of their own while starting (pcap's
+	 * interface ioctls, DPDK's tap PMD): inside the LD_PRELOAD shim those
+	 * must stay the kernel's, not become usock sockets of a stack that is
+	 * not up yet (and whose lock this thread holds).
+	 */
+	us_rt_starting = 1;
+	rc = start_locked(cfg);
+	us_rt_starting = 0;
+	return rc;
+}
+
 void
 us_rt_stop_locked(void)
 {
@@ -391,14 +415,18 @@ us_rt_stop_locked(void)
 		us_rt.shm = NULL;
 	}
 	if (us_rt.wake_fd >= 0)
-		close(us_rt.wake_fd);
+		us_sys_close(us_rt.wake_fd);
 	us_rt.wake_fd = -1;
 	pthread_cond_broadcast(&us_rt.cv);
 }
 
-void
+__thread int us_rt_starting;
+
+int
 us_rt_forget_after_fork(void)
 {
+	if (us_rt.st == NULL)
+		return 0;	/* no stack yet: the child may start its own */
 	pthread_mutex_init(&us_rt.mu, NULL);
 	pthread_cond_init(&us_rt.cv, NULL);
 	us_rt.st = NULL;	/* the parent's, a copy here: left as it is */
@@ -409,6 +437,7 @@ us_rt_forget_after_fork(void)
 	us_rt.nfd = 0;
 	us_rt.shm = NULL;	/* the counters file is the parent's to remove */
 	us_rt.init_err = -ENETDOWN;
+	return 1;
 }
 
 int

@@ -91,8 +91,11 @@ void us_rt_sync_fd(struct us_sock *s);
  * the parent): the parent's stack, thread and descriptors are not this
  * process's; forget them without touching them, and refuse a new stack
  * (-ENETDOWN): it would take the parent's address on the same link.
+ * Returns 1, or 0 when the parent had no stack (the child may start one).
  */
-void us_rt_forget_after_fork(void);
+int us_rt_forget_after_fork(void);
+/* Set while this thread starts the stack (drivers' own kernel sockets; see the shim). */
+extern __thread int us_rt_starting;
 /* Takes the lock and starts the stack from the environment if needed: 0 or -E. */
 int us_rt_enter(void);
 /* Flushes output, wakes the service thread if its sleep is now too long, unlocks. */

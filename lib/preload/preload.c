@@ -39,12 +39,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "usock.h"
@@ -52,7 +54,7 @@
 
 #define EXPORT		__attribute__((visibility("default")))
 #define MAXFD		65536		/* descriptors tracked here; beyond, asked of the stack */
-#define EP_TAG		(1ull << 63)	/* epoll data of a usock socket's eventfd */
+#define EP_TAG		(0xb5c0c0deull << 32)	/* epoll data of a usock socket's eventfd: tag | fd */
 #define BOUNCE		65536		/* gather/scatter buffer of a datagram (sendmsg, recvmsg) */
 
 enum kind { K_KERNEL = 0, K_USOCK = 1, K_INHERITED = 2 };
@@ -114,6 +116,8 @@ REAL(int, pselect, int, fd_set *, fd_set *, fd_set *, const struct timespec *, c
 REAL(int, epoll_ctl, int, int, int, struct epoll_event *)
 REAL(int, epoll_pwait, int, struct epoll_event *, int, int, const sigset_t *)
 REAL(ssize_t, sendfile, int, int, off_t *, size_t)
+REAL(int, close_range, unsigned int, unsigned int, int)
+REAL(void, closefrom, int)
 REAL(int, getaddrinfo, const char *, const char *, const struct addrinfo *, struct addrinfo **)
 REAL(void, freeaddrinfo, struct addrinfo *)
 REAL(struct hostent *, gethostbyname, const char *)
@@ -141,7 +145,8 @@ unsupported(const char *what)
 static enum kind
 kind_of(int fd)
 {
-	if (fd < 0)
+	/* The stack starting up: its drivers' own sockets are the kernel's. */
+	if (fd < 0 || us_api_starting())
 		return K_KERNEL;
 	if (fd < MAXFD)
 		return (enum kind)__atomic_load_n(&kind[fd], __ATOMIC_RELAXED);
@@ -194,11 +199,13 @@ child_after_fork(void)
 {
 	int fd;
 
+	/* A parent without a stack yet (a daemon forking at start): the child may start one. */
+	if (!us_api_forget_after_fork())
+		return;
 	forked = 1;
 	for (fd = 0; fd < MAXFD; fd++)
 		if (kind[fd] == K_USOCK)
 			kind[fd] = K_INHERITED;
-	us_api_forget_after_fork();
 }
 
 __attribute__((constructor)) static void
@@ -215,7 +222,8 @@ socket(int domain, int type, int protocol)
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), fd;
 
 	if (domain != AF_INET || (base != SOCK_STREAM && base != SOCK_DGRAM) ||
-	    (protocol != 0 && protocol != IPPROTO_TCP && protocol != IPPROTO_UDP))
+	    (protocol != 0 && protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) ||
+	    us_api_starting())
 		return get_socket()(domain, type, protocol);
 	if (forked) {
 		static int said;
@@ -396,7 +404,9 @@ send_iov(int fd, const struct iovec *iov, int n, int flags, const struct sockadd
 		for (i = 0; i < n; i++) {
 			if (iov[i].iov_len == 0)
 				continue;
-			r = us_api_send(fd, iov[i].iov_base, iov[i].iov_len, flags, NULL, 0);
+			/* MSG_MORE but on the last piece: Nagle must not hold the tail apart. */
+			r = us_api_send(fd, iov[i].iov_base, iov[i].iov_len,
+					flags | (i + 1 < n ? MSG_MORE : 0), NULL, 0);
 			if (r < 0)
 				return done > 0 ? (ssize_t)done : -1;
 			done += (size_t)r;
@@ -438,7 +448,8 @@ recv_iov(int fd, const struct iovec *iov, int n, int flags, struct sockaddr *fro
 		errno = EINVAL;
 		return -1;
 	}
-	if (n == 1)
+	/* One piece of a stream: straight in (a datagram takes the bounce, for MSG_TRUNC). */
+	if (n == 1 && us_api_stream(fd) == 1)
 		return usock_recvfrom(fd, iov[0].iov_base, iov[0].iov_len, flags, from, fromlen);
 	b = malloc(BOUNCE);
 	if (b == NULL) {
@@ -576,14 +587,23 @@ getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 /* --- descriptors ------------------------------------------------------------------- */
 
-/* Forgets fd's epoll registration (its set forgets it when the descriptor closes). */
+/*
+ * Forgets fd's epoll registration, taking it out of its set first: the set
+ * keeps an item while any descriptor of the eventfd is open (a dup).
+ */
 static void
 ep_forget(int fd)
 {
+	int epfd = -1;
+
 	pthread_mutex_lock(&ep_mu);
-	if (epreg != NULL && fd >= 0 && fd < MAXFD)
+	if (epreg != NULL && fd >= 0 && fd < MAXFD) {
+		epfd = epreg[fd].epfd;
 		epreg[fd].epfd = -1;
+	}
 	pthread_mutex_unlock(&ep_mu);
+	if (epfd >= 0)
+		(void)get_epoll_ctl()(epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 EXPORT int
@@ -601,6 +621,33 @@ close(int fd)
 	default:
 		return get_close()(fd);
 	}
+}
+
+/* close_range and closefrom close usock sockets in their range the proper way first. */
+static void
+close_ours_in(unsigned first, unsigned last)
+{
+	unsigned fd;
+
+	for (fd = first; fd <= last && fd < MAXFD; fd++)
+		if (kind_of((int)fd) != K_KERNEL)
+			close((int)fd);
+}
+
+EXPORT int
+close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		close_ours_in(first, last);
+	return get_close_range()(first, last, flags);
+}
+
+EXPORT void
+closefrom(int lowfd)
+{
+	if (lowfd >= 0)
+		close_ours_in((unsigned)lowfd, ~0u);
+	get_closefrom()(lowfd);
 }
 
 /*
@@ -643,13 +690,26 @@ dup3(int fd, int newfd, int flags)
 		errno = EINVAL;
 		return -1;
 	}
-	/* The target is closed first, as dup3 does: a usock socket there closes properly. */
-	if (kind_of(newfd) != K_KERNEL)
-		close(newfd);
-	if (o == 0)
-		return get_dup3()(fd, newfd, flags);
-	n = get_dup3()(fd, newfd, flags);
-	return n < 0 ? -1 : dup_sock(fd, n);
+	/*
+	 * The kernel replaces newfd atomically (no other thread can take the
+	 * number in between); a usock socket that was there then leaves the
+	 * table without its descriptor being closed a second time.
+	 */
+	{
+		enum kind was = kind_of(newfd);
+
+		n = get_dup3()(fd, newfd, flags);
+		if (n < 0)
+			return -1;
+		if (was != K_KERNEL) {
+			set_kind(newfd, K_KERNEL);
+			if (was == K_USOCK) {
+				ep_forget(newfd);
+				us_api_forget_fd(newfd);
+			}
+		}
+	}
+	return o == 0 ? n : dup_sock(fd, n);
 }
 
 EXPORT int
@@ -965,9 +1025,13 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		errno = ENOSPC;
 		return -1;
 	}
-	/* The eventfd sits in the set, level-triggered, under a tag naming the socket. */
+	/*
+	 * The eventfd sits in the set under a tag naming the socket, with the
+	 * caller's EPOLLET (the stack then writes it on every event: each is a
+	 * new edge) and EPOLLONESHOT (the kernel disarms it after one report).
+	 */
 	memset(&kev, 0, sizeof(kev));
-	kev.events = EPOLLIN;
+	kev.events = EPOLLIN | (ev != NULL ? ev->events & (EPOLLET | EPOLLONESHOT) : 0);
 	kev.data.u64 = EP_TAG | (uint64_t)fd;
 	rc = get_epoll_ctl()(epfd, op, fd, &kev);
 	if (rc == 0) {
@@ -981,11 +1045,13 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	}
 	pthread_mutex_unlock(&ep_mu);
 	if (rc == 0) {
-		if (op == EPOLL_CTL_DEL)
-			us_api_interest(fd, 0, 0);
-		else
+		if (op == EPOLL_CTL_DEL) {
+			us_api_interest_default(fd);
+		} else {
+			us_api_edge(fd, (ev->events & EPOLLET) != 0);
 			us_api_interest(fd, (ev->events & (EPOLLIN | EPOLLRDHUP)) != 0,
 					(ev->events & EPOLLOUT) != 0);
+		}
 	}
 	return rc;
 }
@@ -996,7 +1062,7 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
  * caller's data; one with none ready now is dropped.
  */
 static int
-ep_translate(struct epoll_event *ev, int n)
+ep_translate(int epfd, struct epoll_event *ev, int n)
 {
 	int i, k = 0;
 
@@ -1005,12 +1071,19 @@ ep_translate(struct epoll_event *ev, int n)
 		uint32_t want;
 		epoll_data_t data;
 
-		if (!(ev[i].data.u64 & EP_TAG)) {
+		fd = (int)(ev[i].data.u64 & 0xffffffffu);
+		/* Ours only if the tag names a usock socket registered in this set. */
+		if ((ev[i].data.u64 >> 32) != (EP_TAG >> 32) ||
+		    fd < 0 || fd >= MAXFD || kind_of(fd) != K_USOCK) {
 			ev[k++] = ev[i];
 			continue;
 		}
-		fd = (int)(ev[i].data.u64 & 0xffffffffu);
 		pthread_mutex_lock(&ep_mu);
+		if (epreg[fd].epfd != epfd) {
+			pthread_mutex_unlock(&ep_mu);
+			ev[k++] = ev[i];
+			continue;
+		}
 		want = epreg[fd].events;
 		data = epreg[fd].data;
 		pthread_mutex_unlock(&ep_mu);
@@ -1018,14 +1091,23 @@ ep_translate(struct epoll_event *ev, int n)
 		if (re < 0)
 			continue;
 		re &= (int)(want | EPOLLERR | EPOLLHUP);
-		if (re == 0)
+		if (re == 0) {
+			/* Nothing after all: a one-shot item the kernel just disarmed is armed again. */
+			if (want & EPOLLONESHOT) {
+				struct epoll_event kev = { .events = EPOLLIN | EPOLLONESHOT |
+								     (want & EPOLLET),
+							   .data.u64 = EP_TAG | (uint64_t)fd };
+
+				(void)get_epoll_ctl()(epfd, EPOLL_CTL_MOD, fd, &kev);
+			}
 			continue;
+		}
 		if (want & EPOLLONESHOT) {
 			/* Reported once: nothing more until the caller re-arms it (EPOLL_CTL_MOD). */
 			pthread_mutex_lock(&ep_mu);
 			epreg[fd].events = 0;
 			pthread_mutex_unlock(&ep_mu);
-			us_api_interest(fd, 0, 0);
+			us_api_interest(fd, 0, 0);	/* its descriptor quiet until re-armed */
 		}
 		ev[k].events = (uint32_t)re;
 		ev[k].data = data;
@@ -1034,23 +1116,37 @@ ep_translate(struct epoll_event *ev, int n)
 	return k;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 EXPORT int
 epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
+	int64_t deadline = timeout > 0 ? now_ms() + timeout : 0;
+
 	for (;;) {
 		int n = get_epoll_pwait()(epfd, ev, max, timeout, mask), k;
 
 		if (n <= 0 || epreg == NULL)
 			return n;
-		k = ep_translate(ev, n);
+		k = ep_translate(epfd, ev, n);
 		/*
 		 * Every wake-up was a socket with nothing ready after all (its
-		 * descriptor is now reset): wait again, at once if timed.
+		 * descriptor is now reset): wait again for the time that is left.
 		 */
 		if (k > 0 || timeout == 0)
 			return k;
-		if (timeout > 0)
-			timeout = 0;
+		if (timeout > 0) {
+			int64_t left = deadline - now_ms();
+
+			timeout = left > 0 ? (int)left : 0;
+		}
 	}
 }
 

@@ -991,10 +991,14 @@ out:
 		if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
 			s = us_rt.fdtab[fds[i].fd];
 		/* Back to what an epoll set wants between polls (the shim), else the default. */
-		if (s != NULL && (s->want_in != (s->ep_in || !s->ep_out) || s->want_out != s->ep_out)) {
-			s->want_in = s->ep_in || !s->ep_out;
-			s->want_out = s->ep_out;
-			us_rt_sync_fd(s);
+		if (s != NULL) {
+			int in = s->ep_reg ? s->ep_in : 1, out = s->ep_reg ? s->ep_out : 0;
+
+			if (s->want_in != in || s->want_out != out) {
+				s->want_in = in;
+				s->want_out = out;
+				us_rt_sync_fd(s);
+			}
 		}
 	}
 	pthread_mutex_unlock(&us_rt.mu);
@@ -1073,11 +1077,79 @@ us_api_interest(int fd, int in, int out)
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
+	s->ep_reg = 1;
 	s->ep_in = in != 0;
 	s->ep_out = out != 0;
-	s->want_in = in || !out;	/* the default (readable on data) unless only output is wanted */
+	s->want_in = in != 0;
 	s->want_out = out != 0;
 	us_rt_sync_fd(s);
+	leave_sock(s);
+	return 0;
+}
+
+int
+us_api_interest_default(int fd)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	s->ep_reg = 0;
+	s->ep_edge = 0;
+	s->ep_in = 0;
+	s->ep_out = 0;
+	s->want_in = 1;
+	s->want_out = 0;
+	us_rt_sync_fd(s);
+	leave_sock(s);
+	return 0;
+}
+
+int
+us_api_edge(int fd, int on)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	s->ep_edge = on != 0;
+	leave_sock(s);
+	return 0;
+}
+
+int
+us_api_starting(void)
+{
+	return us_rt_starting;
+}
+
+int
+us_api_forget_fd(int fd)
+{
+	struct us_sock *s;
+	int rc;
+
+	if ((s = enter_sock(fd, &rc)) == NULL)
+		return fail(rc);
+	us_rt.fdtab[fd] = NULL;
+	if (s->fd_extra > 0) {
+		uint32_t i;
+
+		s->fd_extra--;
+		if (s->fd == fd)
+			for (i = 0; i < us_rt.nfd; i++)
+				if (us_rt.fdtab[i] == s) {
+					s->fd = (int)i;
+					break;
+				}
+		us_sock_unref(us_rt.st, s);
+	} else {
+		/* Its last descriptor: the socket closes (the number is already another file's). */
+		s->fd = -1;
+		us_sock_close(us_rt.st, s);
+	}
 	leave_sock(s);
 	return 0;
 }
@@ -1136,8 +1208,8 @@ us_api_send(int fd, const void *buf, size_t len, int flags, const struct sockadd
 	return do_send(fd, buf, len, flags, to, tolen, 1);
 }
 
-void
+int
 us_api_forget_after_fork(void)
 {
-	us_rt_forget_after_fork();
+	return us_rt_forget_after_fork();
 }

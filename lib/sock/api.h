@@ -21,9 +21,12 @@ int us_api_dup(int fd, int newfd);
 int us_api_events(int fd);
 /*
  * Marks the events an epoll set waits for on fd (in, out), so that its
- * descriptor turns readable on them; in = out = 0 gives the default back.
+ * descriptor turns readable on exactly those (in = out = 0: on none, a
+ * one-shot registration that fired); us_api_interest_default gives the
+ * default back (readable on input) when the set lets go of it.
  */
 int us_api_interest(int fd, int in, int out);
+int us_api_interest_default(int fd);
 /* Bytes ready to read (FIONREAD); -1 with errno if fd is not ours. */
 int us_api_nread(int fd);
 /* Non-blocking? 1 or 0; -1 with errno if fd is not ours. */
@@ -37,7 +40,13 @@ ssize_t us_api_send(int fd, const void *buf, size_t len, int flags, const struct
 		    socklen_t tolen);
 /* Is fd a stream (TCP) socket?  -1 if not ours. */
 int us_api_stream(int fd);
-/* In a child after fork: the parent's stack is not ours; drop it without touching it. */
-void us_api_forget_after_fork(void);
+/* In a child after fork: the parent's stack is not ours; drop it (1), or 0 if there was none. */
+int us_api_forget_after_fork(void);
+/* Is this thread starting the stack (its drivers' sockets are the kernel's)? */
+int us_api_starting(void);
+/* Drops fd from the socket table without closing the kernel descriptor (dup2 replaced it). */
+int us_api_forget_fd(int fd);
+/* Marks fd's socket as registered edge-triggered: its descriptor is signalled on every event. */
+int us_api_edge(int fd, int on);
 
 #endif /* US_API_H */

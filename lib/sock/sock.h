@@ -77,6 +77,8 @@ struct us_sock {
 	uint8_t want_out : 1;	/* a poller waits for room to write: signal US_EV_OUT too */
 	uint8_t ep_in : 1;	/* an epoll set (the shim) waits for input... */
 	uint8_t ep_out : 1;	/* ...or output: the wants between polls */
+	uint8_t ep_reg : 1;	/* in an epoll set (ep_in/ep_out apply) */
+	uint8_t ep_edge : 1;	/* edge-triggered there: signal every event, not just the first */
 	uint8_t fd_extra;	/* descriptors naming it besides fd (dup, in the shim) */
 };
 

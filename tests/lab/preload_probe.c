@@ -222,7 +222,19 @@ waiting(void)
 	n = epoll_wait(ep, out, 4, 5000);
 	check(n == 1 && out[0].data.u64 == 9, "re-armed with EPOLLET: the waiting byte is reported", "not reported");
 	read(s, buf, 1);
-	check(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == 0, "epoll_ctl DEL", "failed");
+	/* Edge-triggered in and out (as nginx registers): one report, then quiet, not a spin. */
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+	ev.data.u64 = 10;
+	epoll_ctl(ep, EPOLL_CTL_MOD, s, &ev);
+	n = epoll_wait(ep, out, 4, 5000);
+	check(n == 1 && (out[0].events & EPOLLOUT), "EPOLLET|EPOLLOUT: writable reported", "not reported");
+	n = epoll_wait(ep, out, 4, 300);
+	check(n == 0, "EPOLLET|EPOLLOUT: then quiet while nothing happens", "reported again");
+	write(s, "t", 1);
+	n = epoll_wait(ep, out, 4, 5000);
+	check(n == 1 && (out[0].events & EPOLLIN), "EPOLLET: new data is a new edge", "not reported");
+	read(s, buf, 1);
+		check(epoll_ctl(ep, EPOLL_CTL_DEL, s, NULL) == 0, "epoll_ctl DEL", "failed");
 	write(s, "d", 1);
 	check(epoll_wait(ep, out, 4, 200) == 0, "deleted: no more events", "still reported");
 	close(ep);

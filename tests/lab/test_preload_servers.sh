@@ -13,7 +13,8 @@
 #  - sockperf ping-pong and throughput (TCP and UDP), usock server with the
 #    kernel's client and the other way round, no message lost;
 #  - redis-server under usock: redis-benchmark (-n 20000) without errors,
-#    redis-cli SET then GET from the kernel side.
+#    redis-cli SET then GET from the kernel side; and daemonized (it forks
+#    before its first socket, so the child starts its own stack).
 . "$(dirname "$0")/lib.sh"
 lab_init "${1:-}"
 RUN=$BUILD/apps/usock-run
@@ -162,5 +163,18 @@ check_nogrep "redis-benchmark: no errors" 'rror' "$out"
 check_eq "redis-cli SET" "$(kx timeout 10 redis-cli -h "$LAB_UIP" set usock-key "run $$")" OK
 check_eq "redis-cli GET" "$(kx timeout 10 redis-cli -h "$LAB_UIP" get usock-key)" "run $$"
 bg_stop "$rpid"
+
+# A daemon forks before its first socket (redis --daemonize yes): the child's stack is its own.
+"${UR[@]}" redis-server --bind "$LAB_UIP" --port 6380 --save "" --appendonly no \
+  --protected-mode no --loglevel warning --daemonize yes --pidfile "$LAB_TMP/redis.pid" \
+  --logfile "$LAB_TMP/redis.log"
+wait_until 10 test -s "$LAB_TMP/redis.pid" || die "redis-server --daemonize yes under usock writes its pidfile"
+dpid=$(cat "$LAB_TMP/redis.pid")
+LAB_BG+=("$dpid")
+pong() { [ "$(kx timeout 5 redis-cli -h "$LAB_UIP" -p 6380 ping 2>/dev/null)" = PONG ]; }
+wait_until 10 pong
+check_eq "redis-server --daemonize yes under usock (forked before its first socket) answers" \
+  "$(kx timeout 5 redis-cli -h "$LAB_UIP" -p 6380 ping)" PONG
+kill -TERM "$dpid" 2>/dev/null
 
 lab_finish
