@@ -82,12 +82,87 @@ us_rt_sync_fd(struct us_sock *s)
 	}
 }
 
+/* Wakes every application thread asleep in us_rt_wait (lock held). */
+static void
+wake_waiters(void)
+{
+	struct us_waiter *w;
+	uint64_t one = 1;
+
+	pthread_cond_broadcast(&us_rt.cv);
+	for (w = us_rt.waiters; w != NULL; w = w->next)
+		(void)!us_sys_write(w->efd, &one, sizeof(one));
+}
+
+/*
+ * A wait a signal interrupted: does the call go on, as the kernel restarts
+ * a socket call whose signal's handler has SA_RESTART (signal(3) sets it)?
+ * Which signal came is not known here, so: yes when every handler in
+ * place has SA_RESTART; one without it (a server's "stop" flag) makes the
+ * call fail with EINTR, as that program expects.
+ */
+static int
+restartable(void)
+{
+	struct sigaction sa;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0)
+			continue;
+		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_RESTART))
+			return 0;
+	}
+	return 1;
+}
+
+static pthread_key_t waiter_key;
+static pthread_once_t waiter_once = PTHREAD_ONCE_INIT;
+
+static void
+waiter_free(void *p)
+{
+	struct us_waiter *w = p;
+
+	us_sys_close(w->efd);
+	free(w);
+}
+
+static void
+waiter_setup(void)
+{
+	pthread_key_create(&waiter_key, waiter_free);
+}
+
+/* This thread's waiter (its eventfd made on its first wait), or NULL. */
+static struct us_waiter *
+waiter_self(void)
+{
+	struct us_waiter *w;
+
+	pthread_once(&waiter_once, waiter_setup);
+	w = pthread_getspecific(waiter_key);
+	if (w != NULL)
+		return w;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return NULL;
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0 || pthread_setspecific(waiter_key, w) != 0) {
+		if (w->efd >= 0)
+			us_sys_close(w->efd);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
 /* Socket hook: wake blocked callers, and make the descriptor readable or not for poll(2). */
 static void
 on_sock_event(struct us_stack *st, struct us_sock *s)
 {
 	(void)st;
-	pthread_cond_broadcast(&us_rt.cv);
+	wake_waiters();
 	/* An edge-triggered epoll set (the shim) sees each event as a new write: a new edge. */
 	if (s->ep_edge)
 		s->ev_signalled = 0;
@@ -417,7 +492,7 @@ us_rt_stop_locked(void)
 	if (us_rt.wake_fd >= 0)
 		us_sys_close(us_rt.wake_fd);
 	us_rt.wake_fd = -1;
-	pthread_cond_broadcast(&us_rt.cv);
+	wake_waiters();
 }
 
 __thread int us_rt_starting;
@@ -436,6 +511,7 @@ us_rt_forget_after_fork(void)
 	us_rt.fdtab = NULL;
 	us_rt.nfd = 0;
 	us_rt.shm = NULL;	/* the counters file is the parent's to remove */
+	us_rt.waiters = NULL;	/* the parent's threads */
 	us_rt.init_err = -ENETDOWN;
 	return 1;
 }
@@ -489,8 +565,10 @@ us_rt_leave(void)
 int
 us_rt_wait(uint64_t deadline)
 {
+	struct us_waiter *w, **pp;
 	struct timespec ts;
-	uint64_t now;
+	uint64_t now, v;
+	int rc, err;
 
 	/* Waiting lets go of the stack as leaving does: a SYN left unsent would wait with us. */
 	hand_back();
@@ -512,17 +590,43 @@ us_rt_wait(uint64_t deadline)
 		hand_back();
 		return 0;
 	}
-	if (deadline == UINT64_MAX) {
-		pthread_cond_wait(&us_rt.cv, &us_rt.mu);
+	now = us_clock_ns();
+	if (deadline != UINT64_MAX && now >= deadline)
+		return -ETIMEDOUT;
+	w = waiter_self();
+	if (w == NULL) {
+		/* No eventfd to spare: the condition variable (not interruptible). */
+		if (deadline == UINT64_MAX) {
+			pthread_cond_wait(&us_rt.cv, &us_rt.mu);
+			return 0;
+		}
+		ts.tv_sec = (time_t)(deadline / 1000000000ull);
+		ts.tv_nsec = (long)(deadline % 1000000000ull);
+		pthread_cond_timedwait(&us_rt.cv, &us_rt.mu, &ts);
 		return 0;
 	}
-	now = us_clock_ns();
-	if (now >= deadline)
-		return -ETIMEDOUT;
-	ts.tv_sec = (time_t)(deadline / 1000000000ull);
-	ts.tv_nsec = (long)(deadline % 1000000000ull);
-	pthread_cond_timedwait(&us_rt.cv, &us_rt.mu, &ts);
-	return 0;
+	/* On the list before the lock goes: an event meanwhile writes the eventfd, not lost. */
+	w->next = us_rt.waiters;
+	us_rt.waiters = w;
+	pthread_mutex_unlock(&us_rt.mu);
+	{
+		struct pollfd pf = { .fd = w->efd, .events = POLLIN };
+		uint64_t d = deadline == UINT64_MAX ? 0 : deadline - now;
+
+		ts.tv_sec = (time_t)(d / 1000000000ull);
+		ts.tv_nsec = (long)(d % 1000000000ull);
+		rc = (int)syscall(SYS_ppoll, &pf, 1, deadline == UINT64_MAX ? NULL : &ts, NULL,
+				  (size_t)8);
+		err = errno;
+	}
+	pthread_mutex_lock(&us_rt.mu);
+	for (pp = &us_rt.waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	(void)!us_sys_read(w->efd, &v, sizeof(v));
+	return rc < 0 && err == EINTR && !restartable() ? -EINTR : 0;
 }
 
 int

@@ -34,6 +34,13 @@ struct us_runtime {
 	char shm_path[64];	/* its file */
 	int init_err;		/* the error of a failed implicit start (-E) */
 	uint64_t app_polled_at;	/* busy polling: when a waiting application thread last polled */
+	struct us_waiter *waiters;	/* application threads asleep in us_rt_wait */
+};
+
+/* A thread asleep in us_rt_wait: its eventfd is written to wake it. */
+struct us_waiter {
+	int efd;
+	struct us_waiter *next;
 };
 
 extern struct us_runtime us_rt;
@@ -102,7 +109,10 @@ int us_rt_enter(void);
 void us_rt_leave(void);
 /*
  * Waits for a socket event until deadline (monotonic ns; UINT64_MAX: none)
- * with the lock held.  Returns 0, or -ETIMEDOUT once the deadline passed.
+ * with the lock held.  Returns 0, -ETIMEDOUT once the deadline passed, or
+ * -EINTR when a signal came (the thread sleeps in ppoll, not on a
+ * condition variable, so that a signal handler's return ends the wait as
+ * it ends a kernel socket call).
  */
 int us_rt_wait(uint64_t deadline);
 

@@ -91,10 +91,12 @@ deadline_of(const struct us_sock *s, int flags)
 static int
 block(struct us_sock *s, uint64_t deadline)
 {
+	int rc;
+
 	if (deadline == 0)
 		return -EAGAIN;
-	if (us_rt_wait(deadline) != 0)
-		return -ETIMEDOUT;
+	if ((rc = us_rt_wait(deadline)) != 0)
+		return rc == -EINTR ? -EINTR : -ETIMEDOUT;
 	if (s->flags & US_SO_CLOSED)
 		return -EBADF;
 	return 0;
@@ -394,8 +396,8 @@ tcp_send(struct us_sock *s, const uint8_t *buf, size_t len, int flags, int all)
 			return done > 0 ? (ssize_t)done : n;
 		if ((rc = block(s, deadline)) != 0) {
 			/* Non-blocking: what went; a timeout in sendall is a failure. */
-			if (rc == -EAGAIN && done > 0)
-				return (ssize_t)done;
+			if ((rc == -EAGAIN || rc == -EINTR) && done > 0)
+				return (ssize_t)done;	/* interrupted after some went: what went */
 			if (rc == -ETIMEDOUT && done > 0 && !all)
 				return (ssize_t)done;
 			return rc;

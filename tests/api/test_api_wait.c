@@ -6,6 +6,7 @@
  * and not absurdly later.
  */
 #include <math.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 #include "api_lab.h"
@@ -452,4 +453,57 @@ Test(api_poll, poll_in_one_thread_while_another_creates_sockets)
 	cr_assert_gt(polls, 0);
 	for (i = 0; i < g.n; i++)
 		expect_ret(usock_close(g.fds[i]), 0);
+}
+
+/* ---- signals: a blocking call ends with EINTR as a kernel socket call would ---- */
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void
+alarm_in_ms(int ms, int restart)
+{
+	struct sigaction sa;
+	struct itimerval it = { { 0, 0 }, { 0, ms * 1000 } };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+}
+
+Test(api_timeout, a_signal_without_sa_restart_interrupts_a_blocking_recv)
+{
+	char buf[16];
+	int s = u_udp(6230);
+	double t0 = now_s(), dt;
+
+	cr_assert_eq(usock_settimeout(s, -1.0), 0);
+	alarm_in_ms(200, 0);
+	errno = 0;
+	expect_ret(usock_recv(s, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, EINTR, "errno %s", strerror(errno));
+	dt = now_s() - t0;
+	cr_assert(dt >= 0.15 && dt < 2.0, "returned after %.3f s", dt);
+	signal(SIGALRM, SIG_DFL);
+}
+
+Test(api_timeout, with_sa_restart_the_recv_goes_on_to_its_timeout)
+{
+	char buf[16];
+	int s = u_udp(6231);
+	double t0 = now_s(), dt;
+
+	cr_assert_eq(usock_settimeout(s, 0.6), 0);
+	alarm_in_ms(150, 1);
+	errno = 0;
+	expect_ret(usock_recv(s, buf, sizeof(buf), 0), -1);
+	cr_assert_eq(errno, ETIMEDOUT, "errno %s", strerror(errno));
+	dt = now_s() - t0;
+	cr_assert_geq(dt, 0.55, "gave up after %.3f s: the signal ended it", dt);
+	signal(SIGALRM, SIG_DFL);
 }
