@@ -98,8 +98,9 @@ wake_waiters(void)
  * A wait a signal interrupted: does the call go on, as the kernel restarts
  * a socket call whose signal's handler has SA_RESTART (signal(3) sets it)?
  * Which signal came is not known here, so: yes when every handler in
- * place has SA_RESTART; one without it (a server's "stop" flag) makes the
- * call fail with EINTR, as that program expects.
+ * place for an asynchronous signal has SA_RESTART; one without it (a
+ * server's "stop" flag) makes the call fail with EINTR, as that program
+ * expects.
  */
 static int
 restartable(void)
@@ -108,7 +109,13 @@ restartable(void)
 	int sig;
 
 	for (sig = 1; sig < NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) != 0)
+		/*
+		 * Faults are synchronous: their handlers (a sanitizer's, a crash
+		 * reporter's) never interrupt a wait, whatever their flags.
+		 */
+		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGSEGV || sig == SIGBUS ||
+		    sig == SIGFPE || sig == SIGILL || sig == SIGTRAP || sig == SIGSYS ||
+		    sig == SIGABRT || sigaction(sig, NULL, &sa) != 0)
 			continue;
 		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_RESTART))
 			return 0;
