@@ -857,22 +857,32 @@ ms_of(const struct timespec *ts)
 	return (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000);
 }
 
+/*
+ * ppoll's and pselect's signal mask: set around the wait (keeping the old
+ * one in *old), not atomically as the kernel's; a NULL mask changes
+ * nothing.  errno survives.
+ */
+static void
+mask_swap(const sigset_t *mask, sigset_t *old)
+{
+	int e = errno;
+
+	if (mask != NULL)
+		pthread_sigmask(SIG_SETMASK, mask, old);
+	errno = e;
+}
+
 EXPORT int
 ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
 	sigset_t old;
-	int r, e;
+	int r;
 
 	if (!any_ours(fds, n))
 		return get_ppoll()(fds, n, ts, mask);
-	/* Not atomic as the kernel's: a signal between the mask and the wait waits with it. */
-	if (mask != NULL)
-		pthread_sigmask(SIG_SETMASK, mask, &old);
+	mask_swap(mask, &old);
 	r = usock_poll(fds, n, ms_of(ts));
-	e = errno;
-	if (mask != NULL)
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = e;
+	mask_swap(mask != NULL ? &old : NULL, NULL);
 	return r;
 }
 
@@ -974,17 +984,13 @@ pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 	const sigset_t *mask)
 {
 	sigset_t old;
-	int n, e;
+	int n;
 
 	if (!any_ours_set(nfds, r, w, x))
 		return get_pselect()(nfds, r, w, x, ts, mask);
-	if (mask != NULL)
-		pthread_sigmask(SIG_SETMASK, mask, &old);
+	mask_swap(mask, &old);
 	n = select_poll(nfds, r, w, x, ms_of(ts));
-	e = errno;
-	if (mask != NULL)
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	errno = e;
+	mask_swap(mask != NULL ? &old : NULL, NULL);
 	return n;
 }
 

@@ -158,6 +158,30 @@ usock_socket(int af, int type, int proto)
 	return efd;
 }
 
+/*
+ * Descriptor fd goes from the table when another descriptor still names
+ * its socket (dup): 1, the socket lives on under the others (signalled
+ * through one of them).  0 when fd is its only descriptor: nothing done.
+ */
+static int
+drop_extra_fd(struct us_sock *s, int fd)
+{
+	uint32_t i;
+
+	if (s->fd_extra == 0)
+		return 0;
+	us_rt.fdtab[fd] = NULL;
+	s->fd_extra--;
+	if (s->fd == fd)
+		for (i = 0; i < us_rt.nfd; i++)
+			if (us_rt.fdtab[i] == s) {
+				s->fd = (int)i;
+				break;
+			}
+	us_sock_unref(us_rt.st, s);	/* the table's reference of fd */
+	return 1;
+}
+
 int
 usock_close(int fd)
 {
@@ -166,23 +190,12 @@ usock_close(int fd)
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	us_rt.fdtab[fd] = NULL;
-	if (s->fd_extra > 0) {
-		/* Another descriptor names the socket (dup): only this one goes. */
-		uint32_t i;
-
-		s->fd_extra--;
-		if (s->fd == fd)
-			for (i = 0; i < us_rt.nfd; i++)
-				if (us_rt.fdtab[i] == s) {
-					s->fd = (int)i;
-					break;
-				}
-		us_sock_unref(us_rt.st, s);	/* the table's reference of fd */
+	if (drop_extra_fd(s, fd)) {
 		leave_sock(s);
 		us_sys_close(fd);
 		return 0;
 	}
+	us_rt.fdtab[fd] = NULL;
 	s->fd = -1;
 	us_sock_close(us_rt.st, s);
 	if (s->linger > 0 && s->timeout != 0) {
@@ -1135,20 +1148,9 @@ us_api_forget_fd(int fd)
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	us_rt.fdtab[fd] = NULL;
-	if (s->fd_extra > 0) {
-		uint32_t i;
-
-		s->fd_extra--;
-		if (s->fd == fd)
-			for (i = 0; i < us_rt.nfd; i++)
-				if (us_rt.fdtab[i] == s) {
-					s->fd = (int)i;
-					break;
-				}
-		us_sock_unref(us_rt.st, s);
-	} else {
+	if (!drop_extra_fd(s, fd)) {
 		/* Its last descriptor: the socket closes (the number is already another file's). */
+		us_rt.fdtab[fd] = NULL;
 		s->fd = -1;
 		us_sock_close(us_rt.st, s);
 	}
