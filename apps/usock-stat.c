@@ -26,6 +26,9 @@ struct field {
 #define ARP(name, desc) { #name, desc, offsetof(struct us_arp_stats, name) },
 #define IP4(name, desc) { #name, desc, offsetof(struct us_ip4_stats, name) },
 #define ICMP(name, desc) { #name, desc, offsetof(struct us_icmp_stats, name) },
+#define IP6(name, desc) { #name, desc, offsetof(struct us_ip6_stats, name) },
+#define ICMP6(name, desc) { #name, desc, offsetof(struct us_icmp6_stats, name) },
+#define ND6(name, desc) { #name, desc, offsetof(struct us_nd6_stats, name) },
 #define UDP(name, desc) { #name, desc, offsetof(struct us_udp_stats, name) },
 #define TCP(name, desc) { #name, desc, offsetof(struct us_tcp_stats, name) },
 #define SOCK(name, desc) { #name, desc, offsetof(struct us_sock_stats, name) },
@@ -35,6 +38,9 @@ static const struct field eth_f[] = { US_ETH_STATS(ETH) { NULL, NULL, 0 } };
 static const struct field arp_f[] = { US_ARP_STATS(ARP) { NULL, NULL, 0 } };
 static const struct field ip4_f[] = { US_IP4_STATS(IP4) { NULL, NULL, 0 } };
 static const struct field icmp_f[] = { US_ICMP_STATS(ICMP) { NULL, NULL, 0 } };
+static const struct field ip6_f[] = { US_IP6_STATS(IP6) { NULL, NULL, 0 } };
+static const struct field icmp6_f[] = { US_ICMP6_STATS(ICMP6) { NULL, NULL, 0 } };
+static const struct field nd6_f[] = { US_ND6_STATS(ND6) { NULL, NULL, 0 } };
 static const struct field udp_f[] = { US_UDP_STATS(UDP) { NULL, NULL, 0 } };
 static const struct field tcp_f[] = { US_TCP_STATS(TCP) { NULL, NULL, 0 } };
 static const struct field sock_f[] = { US_SOCK_STATS(SOCK) { NULL, NULL, 0 } };
@@ -94,6 +100,9 @@ show(const char *path, int all, int json)
 	group("Arp", arp_f, &f->s.arp, all);
 	group("Ip", ip4_f, &f->s.ip4, all);
 	group("Icmp", icmp_f, &f->s.icmp, all);
+	group("Ip6", ip6_f, &f->s.ip6, all);
+	group("Icmp6", icmp6_f, &f->s.icmp6, all);
+	group("Nd6", nd6_f, &f->s.nd6, all);
 	group("Udp", udp_f, &f->s.udp, all);
 	group("Tcp", tcp_f, &f->s.tcp, all);
 	group("Sockets", sock_f, &f->s.sock, all);

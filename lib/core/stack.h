@@ -64,6 +64,97 @@ struct us_icmp {
 	uint32_t tokens;	/* error messages allowed now */
 };
 
+/* One of our IPv6 addresses (RFC 4862). */
+struct us_ip6_addr {
+	struct us_in6 addr;	/* the address */
+	uint8_t plen;		/* its prefix length (on-link prefix) */
+	uint8_t state;		/* US_IP6A_*; FREE: slot unused */
+	uint8_t autoconf;	/* made by SLAAC from a router's prefix */
+	uint8_t dad_left;	/* DAD solicitations still to send */
+	uint64_t dad_timer;	/* next DAD solicitation, or the end of DAD; 0: none */
+	uint64_t preferred;	/* end of the preferred lifetime (UINT64_MAX: forever) */
+	uint64_t valid;		/* end of the valid lifetime (UINT64_MAX: forever) */
+};
+
+/* One neighbour cache entry (RFC 4861 7.3.2). */
+struct us_nd_entry {
+	struct us_in6 ip;	/* the neighbour */
+	uint8_t mac[6];		/* its link address, valid past INCOMPLETE */
+	uint8_t state;		/* US_ND_* */
+	uint8_t tries;		/* solicitations sent in this state */
+	uint8_t npend;		/* packets waiting */
+	uint8_t router;		/* IsRouter */
+	uint64_t timer;		/* next retransmission or state change */
+	struct us_pkt *pend;	/* packets waiting for the address, by qnext */
+};
+
+/* An on-link prefix a router advertised (RFC 4861 6.3.4). */
+struct us_nd_prefix {
+	struct us_in6 prefix;	/* the prefix */
+	uint8_t plen;		/* its length; 0: slot free */
+	uint64_t valid;		/* end of its on-link lifetime */
+};
+
+#define US_ND_NPREFIX	4	/* on-link prefixes kept from advertisements */
+
+/* Neighbour discovery: the cache, the default router, the prefixes, MLD. */
+struct us_nd {
+	struct us_nd_entry *tab;	/* the cache, open addressing */
+	uint32_t size;		/* entries (power of two) */
+	uint32_t npend;		/* packets waiting across all entries */
+	uint64_t next_timer;	/* earliest timer of any entry */
+	struct us_in6 router;	/* default router (link-local); unspecified: none */
+	uint64_t router_until;	/* end of its lifetime */
+	struct us_nd_prefix prefix[US_ND_NPREFIX];	/* on-link prefixes */
+	uint64_t reachable_ns;	/* ReachableTime (RFC 4861 6.3.2), randomised */
+	uint64_t retrans_ns;	/* RetransTimer */
+	uint8_t cur_hlim;	/* hop limit routers told us (0: default) */
+	uint8_t rs_left;	/* router solicitations still to send */
+	uint64_t rs_timer;	/* the next one; 0: none */
+	uint64_t mld_timer;	/* next unsolicited MLD report, or a query's answer; 0: none */
+	uint8_t mld_left;	/* unsolicited reports still to send */
+};
+
+/* One IPv6 datagram under reassembly (RFC 8200 4.5). */
+struct us_reass6 {
+	struct us_in6 src;	/* key: source */
+	struct us_in6 dst;	/* key: destination */
+	uint32_t id;		/* key: identification */
+	uint8_t used;		/* slot in use */
+	uint8_t nxt;		/* Next Header of the first fragment's fragmentable part */
+	uint8_t have_last;	/* the fragment without M arrived */
+	uint16_t unfrag_len;	/* bytes of the first fragment's unfragmentable part */
+	uint32_t total;		/* payload length once have_last */
+	uint32_t bytes;		/* payload bytes held */
+	uint32_t nfrags;	/* fragments held */
+	uint64_t expire;	/* timeout */
+	struct us_pkt *frags;	/* fragments in offset order, linked by next */
+};
+
+/* A path MTU below the link's, learnt from Packet Too Big (RFC 8201). */
+struct us_pmtu6 {
+	struct us_in6 dst;	/* destination */
+	uint32_t mtu;		/* its path MTU; 0: slot free */
+	uint64_t expire;	/* when to try the link MTU again */
+};
+
+#define US_IP6_NADDR	4	/* link-local, configured, and SLAAC addresses */
+#define US_IP6_NPMTU	8	/* destinations with a smaller path MTU */
+
+struct us_ip6 {
+	int enabled;		/* IPv6 is on (USOCK_IPV6 set) */
+	int slaac;		/* USOCK_IPV6=auto: addresses from router advertisements */
+	struct us_ip6_addr addr[US_IP6_NADDR];	/* [0] link-local */
+	struct us_reass6 *reass;	/* reassembly slots */
+	uint32_t nreass;	/* slots */
+	uint32_t reass_bytes;	/* payload bytes held in all slots */
+	uint32_t reass_limit;	/* most payload bytes held at once */
+	uint32_t id;		/* next fragment identification */
+	struct us_pmtu6 pmtu[US_IP6_NPMTU];	/* path MTUs */
+	uint64_t tokens_at;	/* ICMPv6 error rate limit: last fill */
+	uint32_t tokens;	/* errors allowed now */
+};
+
 struct us_udp {
 	struct us_sock **hash;	/* bound sockets by local port */
 	uint32_t nhash;		/* buckets (power of two) */
@@ -90,6 +181,8 @@ struct us_stack {
 	struct us_arp arp;	/* ARP cache */
 	struct us_ip4 ip;	/* IPv4 state */
 	struct us_icmp icmp;	/* ICMP rate limit */
+	struct us_ip6 ip6;	/* IPv6 state */
+	struct us_nd nd;	/* IPv6 neighbour discovery */
 	struct us_udp udp;	/* UDP port table */
 	struct us_tcp tcp;	/* TCP tables and timers */
 	struct us_sock *raw;	/* raw sockets, by hnext */

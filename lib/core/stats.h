@@ -80,6 +80,68 @@
 	X(tx_unreach, "destination unreachable sent")                                     \
 	X(tx_ratelimited, "errors not sent: rate limit")
 
+#define US_IP6_STATS(X)                                                                   \
+	X(rx, "datagrams received")                                                       \
+	X(rx_short, "dropped: shorter than a header")                                     \
+	X(rx_badver, "dropped: version not 6")                                            \
+	X(rx_badlen, "dropped: payload length past the frame")                            \
+	X(rx_badsrc, "dropped: multicast or bad source")                                  \
+	X(rx_notours, "dropped: not addressed to us")                                     \
+	X(rx_badext, "dropped: malformed extension header")                               \
+	X(rx_rthdr0, "dropped: routing header type 0 (RFC 5095)")                          \
+	X(rx_unkext, "dropped: unknown option or header (parameter problem)")             \
+	X(rx_unkproto, "dropped: unknown upper-layer protocol")                           \
+	X(rx_delivered, "datagrams delivered to a protocol")                              \
+	X(rx_frag, "fragments received")                                                  \
+	X(rx_frag_atomic, "atomic fragments (RFC 6946) delivered as they are")            \
+	X(rx_frag_bad, "fragments dropped: bad length or offset")                         \
+	X(rx_frag_dup, "fragments dropped: duplicates")                                   \
+	X(rx_frag_overlap, "datagrams dropped: overlapping fragments (RFC 5722)")         \
+	X(rx_frag_toobig, "datagrams dropped: reassembled above 65535 bytes")             \
+	X(rx_frag_timeout, "datagrams dropped: reassembly timed out")                     \
+	X(rx_frag_nomem, "datagrams dropped: reassembly memory limit")                    \
+	X(rx_reassembled, "datagrams reassembled")                                        \
+	X(tx, "datagrams sent")                                                           \
+	X(tx_frag, "fragments sent")                                                      \
+	X(tx_noroute, "dropped on send: no route")                                        \
+	X(tx_nosrc, "dropped on send: no usable source address")                          \
+	X(tx_nobuf, "dropped on send: no buffer")                                         \
+	X(tx_toobig, "refused on send: above the path MTU")
+
+#define US_ICMP6_STATS(X)                                                                 \
+	X(rx, "messages received")                                                        \
+	X(rx_short, "dropped: short")                                                     \
+	X(rx_badsum, "dropped: bad checksum")                                             \
+	X(rx_echo, "echo requests")                                                       \
+	X(rx_echoreply, "echo replies")                                                   \
+	X(rx_err, "errors received")                                                      \
+	X(rx_err_bad, "errors dropped: quoted header bad")                                \
+	X(rx_err_delivered, "errors delivered to a socket")                               \
+	X(rx_pkttoobig, "packet too big received")                                        \
+	X(rx_other, "other types ignored")                                                \
+	X(tx_echoreply, "echo replies sent")                                              \
+	X(tx_err, "errors sent")                                                          \
+	X(tx_ratelimited, "errors not sent: rate limit")
+
+#define US_ND6_STATS(X)                                                                   \
+	X(rx_bad, "dropped: bad hop limit, code, length or options")                      \
+	X(rx_ns, "neighbour solicitations received")                                      \
+	X(rx_na, "neighbour advertisements received")                                     \
+	X(rx_rs, "router solicitations ignored (we are a host)")                          \
+	X(rx_ra, "router advertisements received")                                        \
+	X(rx_redirect, "redirects received")                                              \
+	X(rx_mld_query, "MLD queries received")                                           \
+	X(tx_ns, "neighbour solicitations sent")                                          \
+	X(tx_na, "neighbour advertisements sent")                                         \
+	X(tx_rs, "router solicitations sent")                                             \
+	X(tx_mld_report, "MLD reports sent")                                              \
+	X(dad_ok, "addresses that passed DAD")                                            \
+	X(dad_dup, "addresses found duplicate by DAD")                                    \
+	X(slaac_addr, "addresses made from advertised prefixes")                          \
+	X(cache_full, "entries refused: cache full")                                      \
+	X(queue_drop, "packets dropped: waiting queue full")                              \
+	X(resolve_fail, "packets dropped: address did not resolve")
+
 #define US_UDP_STATS(X)                                                                   \
 	X(rx, "datagrams received")                                                       \
 	X(rx_short, "dropped: short")                                                     \
@@ -155,6 +217,9 @@ struct us_eth_stats { US_ETH_STATS(US_DECL) };
 struct us_arp_stats { US_ARP_STATS(US_DECL) };
 struct us_ip4_stats { US_IP4_STATS(US_DECL) };
 struct us_icmp_stats { US_ICMP_STATS(US_DECL) };
+struct us_ip6_stats { US_IP6_STATS(US_DECL) };
+struct us_icmp6_stats { US_ICMP6_STATS(US_DECL) };
+struct us_nd6_stats { US_ND6_STATS(US_DECL) };
 struct us_udp_stats { US_UDP_STATS(US_DECL) };
 struct us_tcp_stats { US_TCP_STATS(US_DECL) };
 struct us_sock_stats { US_SOCK_STATS(US_DECL) };
@@ -171,6 +236,9 @@ struct us_stats {
 	struct us_arp_stats arp;	/* ARP */
 	struct us_ip4_stats ip4;	/* IPv4 */
 	struct us_icmp_stats icmp;	/* ICMP */
+	struct us_ip6_stats ip6;	/* IPv6 */
+	struct us_icmp6_stats icmp6;	/* ICMPv6 */
+	struct us_nd6_stats nd6;	/* neighbour discovery, MLD */
 	struct us_udp_stats udp;	/* UDP */
 	struct us_tcp_stats tcp;	/* TCP */
 	struct us_sock_stats sock;	/* sockets */
@@ -182,7 +250,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 6
+#define US_STATS_VERSION 7
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../wire/wire.h"
+
 struct us_pkt;
 struct us_pool;
 
@@ -20,6 +22,8 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 #define US_PKT_PINNED	0x0008	/* lent to the application in place: a driver must not move it */
 #define US_PKT_TX_IP4_CSUM 0x0010	/* the link fills in the IPv4 header checksum */
 #define US_PKT_TX_L4_CSUM 0x0020	/* the link completes the TCP/UDP checksum (pseudo-header sum in it) */
+#define US_PKT_IP6	0x0040	/* an IPv6 datagram: ip6_src/ip6_dst, not ip_src/ip_dst */
+#define US_PKT_MCAST	0x0080	/* arrived for a multicast group (IPv6) */
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */
@@ -35,12 +39,20 @@ struct us_pkt {
 	void *free_arg;		/* argument of free_cb */
 	uint64_t time;		/* receive time, or release time in a delay line */
 	/* Filled on input by the layers as they parse. */
-	uint32_t ip_src;	/* IPv4 source, host order */
-	uint32_t ip_dst;	/* IPv4 destination, host order */
-	uint16_t l3_len;	/* IP header length of the first buffer */
-	uint8_t ip_proto;	/* IP protocol */
-	uint8_t ip_tos;		/* IP type of service */
-	uint8_t ip_ttl;		/* IP time to live */
+	union {
+		struct {
+			uint32_t ip_src;	/* IPv4 source, host order */
+			uint32_t ip_dst;	/* IPv4 destination, host order */
+		};
+		struct {
+			struct us_in6 ip6_src;	/* IPv6 source (US_PKT_IP6) */
+			struct us_in6 ip6_dst;	/* IPv6 destination */
+		};
+	};
+	uint16_t l3_len;	/* IP header length of the first buffer (IPv6: with extension headers) */
+	uint8_t ip_proto;	/* IP protocol (IPv6: the upper-layer Next Header) */
+	uint8_t ip_tos;		/* IP type of service, IPv6 traffic class */
+	uint8_t ip_ttl;		/* IP time to live, IPv6 hop limit */
 };
 
 struct us_pool_stats {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "usock.h"
+#include "../wire/wire.h"
 
 struct us_stack;
 struct us_pkt;
@@ -26,6 +27,8 @@ struct us_tcb;
 #define US_SO_ACCEPTED		0x0100	/* handed to the application by accept */
 #define US_SO_HDRINCL		0x0200	/* raw: the caller writes the IPv4 header */
 #define US_SO_REUSEPORT		0x0400	/* SO_REUSEPORT: kept and reported; the port is not shared */
+#define US_SO_V6		0x0800	/* speaks IPv6: laddr6/faddr6 hold the addresses, not laddr/faddr */
+#define US_SO_V6ONLY		0x1000	/* IPV6_V6ONLY: an AF_INET6 socket that takes no IPv4 */
 
 /* Events a socket reports to whoever waits on it. */
 #define US_EV_IN	0x1	/* data or end of stream to read */
@@ -57,6 +60,8 @@ struct us_sock {
 	uint64_t bytes_delivered;	/* payload bytes the application received */
 	uint32_t laddr;		/* local address, host order (0: any) */
 	uint32_t faddr;		/* remote address, host order */
+	struct us_in6 laddr6;	/* IPv6 local address (US_SO_V6; unspecified: any) */
+	struct us_in6 faddr6;	/* IPv6 remote address (US_SO_V6) */
 	uint32_t rcvbuf;	/* SO_RCVBUF */
 	uint32_t sndbuf;	/* SO_SNDBUF */
 	float timeout;		/* settimeout: < 0 block, 0 non-blocking, > 0 seconds */
@@ -69,7 +74,7 @@ struct us_sock {
 	int16_t so_error;	/* pending error (positive errno), 0: none */
 	uint8_t type;		/* USOCK_SOCK_* */
 	uint8_t proto;		/* IP protocol */
-	uint8_t family;		/* AF_INET */
+	uint8_t family;		/* AF_INET or AF_INET6, as created: the form of its sockaddrs */
 	uint8_t ttl;		/* IP_TTL */
 	uint8_t tos;		/* IP_TOS */
 	uint8_t ev_signalled : 1;	/* the descriptor was made readable (events reported) */

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../wire/wire.h"
+
 struct us_stack;
 struct us_pkt;
 struct us_sock;
@@ -328,6 +330,10 @@ void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
 /* An ICMP error about a segment we sent. */
 void us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
 		     uint16_t fport, uint32_t seq, uint16_t mtu);
+
+/* An ICMPv6 error about a segment we sent to faddr (mtu: Packet Too Big's). */
+void us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
+		      uint16_t fport, uint32_t seq, uint32_t mtu);
 
 /* tcp_syncookie.c (RFC 4987 3.6) */
 /* The ISN for a SYN-ACK that keeps no state. */

@@ -12,6 +12,7 @@
 struct us_stack;
 struct us_pkt;
 struct us_sock;
+struct us_in6;
 
 #define US_UDP_RCVBUF	212992	/* default SO_RCVBUF, as Linux */
 #define US_UDP_SNDBUF	212992	/* default SO_SNDBUF */
@@ -28,6 +29,9 @@ void us_udp_input(struct us_stack *st, struct us_pkt *pkt);
  */
 int us_udp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
 		    uint16_t fport);
+/* The same for an ICMPv6 error about a datagram we sent to faddr. */
+int us_udp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
+		     uint16_t fport);
 
 /* Binds s to addr:port (port 0: an ephemeral one).  0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */
 int us_udp_bind(struct us_stack *st, struct us_sock *s, uint32_t addr, uint16_t port);

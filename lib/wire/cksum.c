@@ -268,6 +268,15 @@ us_cksum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
 	       len;
 }
 
+uint64_t
+us_cksum_pseudo6(const struct us_in6 *src, const struct us_in6 *dst, uint8_t proto, uint32_t len)
+{
+	uint64_t s = us_cksum_add(0, src->b, 16);
+
+	s = us_cksum_add(s, dst->b, 16);
+	return s + (len >> 16) + (len & 0xffff) + proto;
+}
+
 int
 us_ip4_hdr_check(const uint8_t *p, uint32_t caplen)
 {

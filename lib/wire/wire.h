@@ -1,6 +1,6 @@
 /*
  * wire.h - wire formats: byte-order accessors, header sizes and field
- * offsets for Ethernet, ARP, IPv4, ICMP and UDP, and the Internet checksum
+ * offsets for Ethernet, ARP, IPv4, IPv6, ICMP, ICMPv6 and UDP, and the Internet checksum
  * (RFC 1071).  Protocol code reads and writes headers only through these.
  */
 #ifndef US_WIRE_H
@@ -111,6 +111,157 @@ us_put32(uint8_t *p, uint32_t v)
 #define US_UDP_LEN	4
 #define US_UDP_SUM	6
 
+/* IPv6 (RFC 8200) */
+#define US_IP6_HLEN	40
+#define US_IP6_VTCFL	0	/* version 4 bits, traffic class 8, flow label 20 */
+#define US_IP6_PLEN	4	/* payload length */
+#define US_IP6_NXT	6	/* next header */
+#define US_IP6_HLIM	7	/* hop limit */
+#define US_IP6_SRC	8
+#define US_IP6_DST	24
+#define US_IP6_MINMTU	1280	/* RFC 8200 5: every link carries this */
+#define US_IP6_DEFHLIM	64
+/* Extension headers and upper layers by Next Header value. */
+#define US_IPPROTO_HOPOPTS	0
+#define US_IPPROTO_ROUTING	43
+#define US_IPPROTO_FRAGMENT	44
+#define US_IPPROTO_ICMPV6	58
+#define US_IPPROTO_NONE		59
+#define US_IPPROTO_DSTOPTS	60
+/* Fragment header (RFC 8200 4.5): next, reserved, offset|res|M, identification. */
+#define US_IP6_FRAG_LEN		8
+#define US_IP6_FRAG_OFF		2
+#define US_IP6_FRAG_ID		4
+#define US_IP6_FRAG_MF		0x0001
+#define US_IP6_FRAG_OFFMASK	0xfff8
+
+/* ICMPv6 (RFC 4443) and neighbour discovery (RFC 4861), MLDv2 (RFC 3810) */
+#define US_ICMP6_HLEN	8
+#define US_ICMP6_UNREACH	1
+#define US_ICMP6_PKTTOOBIG	2
+#define US_ICMP6_TIMXCEED	3
+#define US_ICMP6_PARAMPROB	4
+#define US_ICMP6_ECHO		128
+#define US_ICMP6_ECHOREPLY	129
+#define US_ICMP6_MLD_QUERY	130
+#define US_ICMP6_MLD_REPORT	131
+#define US_ICMP6_MLD_DONE	132
+#define US_ICMP6_ND_RS		133
+#define US_ICMP6_ND_RA		134
+#define US_ICMP6_ND_NS		135
+#define US_ICMP6_ND_NA		136
+#define US_ICMP6_ND_REDIRECT	137
+#define US_ICMP6_MLD2_REPORT	143
+#define US_ICMP6_UNREACH_NOROUTE	0
+#define US_ICMP6_UNREACH_ADDR	3
+#define US_ICMP6_UNREACH_PORT	4
+#define US_ICMP6_TIMXCEED_REASS	1
+#define US_ICMP6_PARAM_HDR	0	/* erroneous header field */
+#define US_ICMP6_PARAM_NXT	1	/* unrecognized Next Header */
+#define US_ICMP6_PARAM_OPT	2	/* unrecognized option */
+/* ND options (RFC 4861 4.6), in units of 8 bytes */
+#define US_ND_OPT_SLLA		1	/* source link-layer address */
+#define US_ND_OPT_TLLA		2	/* target link-layer address */
+#define US_ND_OPT_PREFIX	3	/* prefix information */
+#define US_ND_OPT_MTU		5
+
+/* An IPv6 address, in network byte order as on the wire. */
+struct us_in6 {
+	uint8_t b[16];
+};
+
+static inline int
+us_in6_eq(const struct us_in6 *a, const struct us_in6 *b)
+{
+	return memcmp(a->b, b->b, 16) == 0;
+}
+
+static inline int
+us_in6_is_unspec(const struct us_in6 *a)
+{
+	static const struct us_in6 z;
+
+	return us_in6_eq(a, &z);
+}
+
+static inline int
+us_in6_is_multicast(const struct us_in6 *a)
+{
+	return a->b[0] == 0xff;
+}
+
+static inline int
+us_in6_is_linklocal(const struct us_in6 *a)
+{
+	return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
+}
+
+static inline int
+us_in6_is_loopback(const struct us_in6 *a)
+{
+	static const struct us_in6 lo = { { [15] = 1 } };
+
+	return us_in6_eq(a, &lo);
+}
+
+/* ::ffff:a.b.c.d (RFC 4291 2.5.5.2): how an AF_INET6 socket names an IPv4 peer. */
+static inline int
+us_in6_is_v4mapped(const struct us_in6 *a)
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a->b, pfx, 12) == 0;
+}
+
+static inline uint32_t
+us_in6_v4(const struct us_in6 *a)
+{
+	return (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 | (uint32_t)a->b[14] << 8 |
+	       a->b[15];
+}
+
+static inline void
+us_in6_from_v4(struct us_in6 *a, uint32_t v4)
+{
+	memset(a->b, 0, 10);
+	a->b[10] = a->b[11] = 0xff;
+	a->b[12] = v4 >> 24;
+	a->b[13] = (v4 >> 16) & 0xff;
+	a->b[14] = (v4 >> 8) & 0xff;
+	a->b[15] = v4 & 0xff;
+}
+
+/* The solicited-node multicast group of a (RFC 4291 2.7.1): ff02::1:ffXX:XXXX. */
+static inline void
+us_in6_solicited(struct us_in6 *g, const struct us_in6 *a)
+{
+	memset(g->b, 0, 16);
+	g->b[0] = 0xff;
+	g->b[1] = 0x02;
+	g->b[11] = 0x01;
+	g->b[12] = 0xff;
+	memcpy(g->b + 13, a->b + 13, 3);
+}
+
+/* The Ethernet address of an IPv6 multicast group (RFC 2464 7): 33:33 and its low 32 bits. */
+static inline void
+us_in6_mcast_mac(uint8_t mac[6], const struct us_in6 *g)
+{
+	mac[0] = mac[1] = 0x33;
+	memcpy(mac + 2, g->b + 12, 4);
+}
+
+/* Does a share its first plen bits with p? */
+static inline int
+us_in6_prefix_eq(const struct us_in6 *a, const struct us_in6 *p, unsigned plen)
+{
+	unsigned n = plen / 8, r = plen % 8;
+
+	if (plen > 128 || memcmp(a->b, p->b, n) != 0)
+		return 0;
+	return r == 0 || ((a->b[n] ^ p->b[n]) & (uint8_t)(0xff << (8 - r))) == 0;
+}
+
 static inline int
 us_eth_is_bcast(const uint8_t *mac)
 {
@@ -160,6 +311,9 @@ us_cksum_hdr20(const uint8_t *h)
 uint64_t us_cksum_chain(uint64_t sum, const struct us_pkt *pkt, uint32_t off, uint32_t len);
 /* The IPv4 pseudo-header sum (RFC 768, RFC 9293 3.1). */
 uint64_t us_cksum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/* The IPv6 pseudo-header sum (RFC 8200 8.1). */
+uint64_t us_cksum_pseudo6(const struct us_in6 *src, const struct us_in6 *dst, uint8_t proto,
+			  uint32_t len);
 
 /*
  * Checks an IPv4 header at p with caplen bytes available.  Returns the
