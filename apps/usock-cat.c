@@ -42,6 +42,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: usock-cat [-z] HOST PORT   connect, copy stdin out and the peer to stdout\n"
 			"       usock-cat [-z] -l PORT     accept one connection on PORT, the same\n"
+			"  HOST is an IPv4 or IPv6 address; with USOCK_IPV6 set, -l takes both\n"
 			"  -z  receive in place (usock_recv_borrow), no copy into a buffer\n"
 			"The stack is configured by USOCK_IFACE, USOCK_IPV4, ... (see README).\n");
 }
@@ -51,10 +52,14 @@ main(int argc, char **argv)
 {
 	static char buf[65536];
 	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const struct sockaddr *sa = (const struct sockaddr *)&sin;
+	socklen_t salen = sizeof(sin);
+	const char *v6env = getenv("USOCK_IPV6");
 	pthread_t thr;
 	ssize_t n;
 	int zero = argc > 1 && strcmp(argv[1], "-z") == 0;
-	int listen_mode, s;
+	int listen_mode, s, family = USOCK_AF_INET;
 
 	if (zero) {
 		argc--;
@@ -69,7 +74,21 @@ main(int argc, char **argv)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)atoi(argv[2]));
-	s = usock_socket(USOCK_AF_INET, USOCK_SOCK_STREAM, 0);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = sin.sin_port;
+	if (listen_mode ? v6env != NULL && *v6env != '\0'
+			: inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
+		/* An IPv6 peer, or a listener for both families ("::", v4-mapped for IPv4). */
+		if (!listen_mode && inet_pton(AF_INET6, argv[1], &sin6.sin6_addr) != 1) {
+			fprintf(stderr, "usock-cat: %s is not an IPv4 or IPv6 address\n", argv[1]);
+			return 2;
+		}
+		family = USOCK_AF_INET6;
+		sa = (const struct sockaddr *)&sin6;
+		salen = sizeof(sin6);
+	}
+	s = usock_socket(family, USOCK_SOCK_STREAM, 0);
 	if (s < 0) {
 		fprintf(stderr, "usock-cat: socket: %s\n", strerror(errno));
 		return 1;
@@ -78,7 +97,7 @@ main(int argc, char **argv)
 		int one = 1;
 
 		usock_setsockopt(s, USOCK_SOL_SOCKET, USOCK_SO_REUSEADDR, &one, sizeof(one));
-		if (usock_bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+		if (usock_bind(s, sa, salen) < 0 ||
 		    usock_listen(s, 1) < 0) {
 			fprintf(stderr, "usock-cat: listen on %s: %s\n", argv[2], strerror(errno));
 			return 1;
@@ -91,11 +110,7 @@ main(int argc, char **argv)
 		}
 		usock_close(s);
 	} else {
-		if (inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1) {
-			fprintf(stderr, "usock-cat: %s is not an IPv4 address\n", argv[1]);
-			return 2;
-		}
-		if (usock_connect(s, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		if (usock_connect(s, sa, salen) < 0) {
 			fprintf(stderr, "usock-cat: connect to %s:%s: %s\n", argv[1], argv[2],
 				strerror(errno));
 			return 1;

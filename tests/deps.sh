@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
       iproute2 iputils-ping ethtool netcat-openbsd socat tcpdump python3-scapy
       procps psmisc curl dnsmasq-base python3-matplotlib libdpdk-dev dpdk-dev
-      iperf3 sockperf nginx-light redis-server redis-tools wrk)
+      iperf3 sockperf nginx-light redis-server redis-tools wrk radvd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

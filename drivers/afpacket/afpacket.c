@@ -455,8 +455,8 @@ static const struct us_drv_ops afp2_ops = {
 
 /* Opens an AF_PACKET ring on iface.  Returns NULL with the reason in errbuf. */
 struct us_drv *
-us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int ring_v3,
-		 char *errbuf, size_t errlen)
+us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int allmulti,
+		 int ring_v3, char *errbuf, size_t errlen)
 {
 	struct afp *a;
 	struct ifreq ifr;
@@ -554,16 +554,20 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int ring_
 		snprintf(errbuf, errlen, "cannot bind to \"%s\": %s", iface, strerror(errno));
 		goto fail;
 	}
-	if (promisc) {
+	if (promisc || allmulti) {
 		struct packet_mreq mr;
 
-		/* Our own MAC: the NIC must pass frames for an address it does not own. */
+		/*
+		 * Our own MAC: the NIC must pass frames for an address it does
+		 * not own.  IPv6 groups: it filters multicast by the groups the
+		 * kernel joined, not ours.  Promiscuous covers both.
+		 */
 		memset(&mr, 0, sizeof(mr));
 		mr.mr_ifindex = a->ifindex;
-		mr.mr_type = PACKET_MR_PROMISC;
+		mr.mr_type = promisc ? PACKET_MR_PROMISC : PACKET_MR_ALLMULTI;
 		if (setsockopt(a->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0) {
-			snprintf(errbuf, errlen, "cannot set \"%s\" promiscuous: %s", iface,
-				 strerror(errno));
+			snprintf(errbuf, errlen, "cannot set \"%s\" %s: %s", iface,
+				 promisc ? "promiscuous" : "to receive all multicast", strerror(errno));
 			goto fail;
 		}
 	}

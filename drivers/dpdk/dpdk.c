@@ -961,6 +961,10 @@ open_port(const struct us_drv_opts *o, struct us_pool *pool, char *errbuf, size_
 	if (o->promisc && rte_eth_promiscuous_enable(d->port) != 0)
 		fprintf(stderr, "usock: dpdk port %u cannot be made promiscuous; frames for "
 			"USOCK_MAC may not arrive\n", d->port);
+	/* IPv6: the stack filters its groups itself; the port must pass them all. */
+	if (o->allmulti && rte_eth_allmulticast_enable(d->port) != 0)
+		fprintf(stderr, "usock: dpdk port %u cannot receive all multicast; IPv6 "
+			"neighbour discovery may not work\n", d->port);
 	rte_eth_macaddr_get(d->port, &mac);
 	memcpy(d->drv.mac, mac.addr_bytes, 6);
 	if (rte_eth_dev_get_mtu(d->port, &mtu) == 0)

@@ -3,6 +3,7 @@
  * error is one line: the setting, its value, what is wrong and the fix.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,12 +136,31 @@ check_field(uint32_t x, const char *field, const char *name, uint32_t lo, uint32
 	return -EINVAL;
 }
 
+/*
+ * Splits "addr/plen": the address into addr (n bytes), the length into
+ * *plen, -1 unless it is all digits.  Returns 0, or -1 without a slash or
+ * when the address is too long.
+ */
+static int
+split_prefix(const char *v, char *addr, size_t n, long *plen)
+{
+	const char *slash = strchr(v, '/');
+	char *end;
+
+	if (slash == NULL || (size_t)(slash - v) >= n)
+		return -1;
+	memcpy(addr, v, (size_t)(slash - v));
+	addr[slash - v] = '\0';
+	*plen = strtol(slash + 1, &end, 10);
+	if (!isdigit((unsigned char)slash[1]) || *end != '\0')
+		*plen = -1;
+	return 0;
+}
+
 static int
 parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 {
 	char addr[32];
-	const char *slash = strchr(v, '/');
-	char *end;
 	long plen;
 
 	if (strcmp(v, "dhcp") == 0) {
@@ -148,19 +168,14 @@ parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 			 "give an address/prefix such as USOCK_IPV4=198.18.0.2/24");
 		return -EINVAL;
 	}
-	if (slash == NULL) {
+	if (strchr(v, '/') == NULL) {
 		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has no prefix length; use %s/24", v,
 			 v);
 		return -EINVAL;
 	}
-	if ((size_t)(slash - v) >= sizeof(addr))
+	if (split_prefix(v, addr, sizeof(addr), &plen) != 0 || us_parse_ip4(addr, &c->ip4) != 0)
 		goto bad;
-	memcpy(addr, v, (size_t)(slash - v));
-	addr[slash - v] = '\0';
-	if (us_parse_ip4(addr, &c->ip4) != 0)
-		goto bad;
-	plen = strtol(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end != '\0' || plen < 1 || plen > 32) {
+	if (plen < 1 || plen > 32) {
 		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has a bad prefix length; use 1 to 32,"
 			 " e.g. %s/24", v, addr);
 		return -EINVAL;
@@ -194,6 +209,77 @@ bad:
 	snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is not an IPv4 address/prefix; use e.g. "
 		 "198.18.0.2/24", v);
 	return -EINVAL;
+}
+
+/* USOCK_IPV6: "auto", or "addr/plen" (RFC 4291 2.3 prefix notation). */
+static int
+parse_ipv6_setting(struct us_config *c, const char *v, char *err, size_t errlen)
+{
+	char addr[64];
+	long plen;
+
+	if (strcmp(v, "auto") == 0) {
+		c->ip6_mode = US_CFG_IP6_AUTO;
+		return 0;
+	}
+	if (strchr(v, '/') == NULL) {
+		snprintf(err, errlen, "usock: USOCK_IPV6=\"%s\" has no prefix length; use %s/64, or "
+			 "USOCK_IPV6=auto for addresses from router advertisements", v, v);
+		return -EINVAL;
+	}
+	if (split_prefix(v, addr, sizeof(addr), &plen) != 0 ||
+	    inet_pton(AF_INET6, addr, c->ip6.b) != 1)
+		goto bad;
+	if (plen < 1 || plen > 128) {
+		snprintf(err, errlen, "usock: USOCK_IPV6=\"%s\" has a bad prefix length; use 1 to "
+			 "128, e.g. %s/64", v, addr);
+		return -EINVAL;
+	}
+	/* RFC 4291 2.5.2-2.7: only a unicast address names a host. */
+	if (us_in6_is_unspec(&c->ip6) || us_in6_is_loopback(&c->ip6) ||
+	    us_in6_is_multicast(&c->ip6) || us_in6_is_v4mapped(&c->ip6)) {
+		snprintf(err, errlen, "usock: USOCK_IPV6=\"%s\" is not a unicast address; use one "
+			 "such as fd00::2/64", v);
+		return -EINVAL;
+	}
+	c->ip6_plen = (uint8_t)plen;
+	c->ip6_mode = US_CFG_IP6_STATIC;
+	return 0;
+bad:
+	snprintf(err, errlen, "usock: USOCK_IPV6=\"%s\" is not an IPv6 address/prefix; use e.g. "
+		 "USOCK_IPV6=fd00::2/64, or USOCK_IPV6=auto", v);
+	return -EINVAL;
+}
+
+/* USOCK_GATEWAY6: one unicast address; needs IPv6 on. */
+static int
+parse_gateway6(struct us_config *c, const char *v, char *err, size_t errlen)
+{
+	if (c->ip6_mode == US_CFG_IP6_OFF) {
+		snprintf(err, errlen, "usock: USOCK_GATEWAY6=\"%s\" needs IPv6 on; set USOCK_IPV6 "
+			 "too (e.g. USOCK_IPV6=auto)", v);
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET6, v, c->gw6.b) != 1) {
+		snprintf(err, errlen, "usock: USOCK_GATEWAY6=\"%s\" is not an IPv6 address; give the "
+			 "router's address without a prefix length, e.g. USOCK_GATEWAY6=fe80::1", v);
+		return -EINVAL;
+	}
+	if (us_in6_is_unspec(&c->gw6) || us_in6_is_loopback(&c->gw6) ||
+	    us_in6_is_multicast(&c->gw6) || us_in6_is_v4mapped(&c->gw6)) {
+		snprintf(err, errlen, "usock: USOCK_GATEWAY6=\"%s\" is not a unicast address; use "
+			 "the router's, e.g. USOCK_GATEWAY6=fe80::1", v);
+		return -EINVAL;
+	}
+	/* RFC 4861 8: a router is named by its link-local address, or one on our prefix. */
+	if (!us_in6_is_linklocal(&c->gw6) &&
+	    (c->ip6_mode != US_CFG_IP6_STATIC || !us_in6_prefix_eq(&c->gw6, &c->ip6, c->ip6_plen))) {
+		snprintf(err, errlen, "usock: USOCK_GATEWAY6=\"%s\" is neither link-local nor on the "
+			 "USOCK_IPV6 prefix; give the router's link-local address, e.g. fe80::1", v);
+		return -EINVAL;
+	}
+	c->have_gw6 = 1;
+	return 0;
 }
 
 int
@@ -288,8 +374,12 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 	if (v != NULL && (rc = parse_dns(c, err, errlen)) != 0)
 		return rc;
 	v = pick(uc->ipv6, "USOCK_IPV6");
-	if (v != NULL && (rc = copy_str(c->ipv6, sizeof(c->ipv6), v, "USOCK_IPV6", err, errlen)) !=
-			 0)
+	if (v != NULL && ((rc = copy_str(c->ipv6, sizeof(c->ipv6), v, "USOCK_IPV6", err,
+					 errlen)) != 0 ||
+			  (rc = parse_ipv6_setting(c, v, err, errlen)) != 0))
+		return rc;
+	v = pick(NULL, "USOCK_GATEWAY6");
+	if (v != NULL && (rc = parse_gateway6(c, v, err, errlen)) != 0)
 		return rc;
 
 	v = pick(NULL, "USOCK_TCP_CC");

@@ -9,10 +9,16 @@
 #include <stdint.h>
 
 #include "../../drivers/driver.h"
+#include "../wire/wire.h"
 
 struct usock_config;
 
 #define US_DNS_MAX	4	/* DNS servers USOCK_DNS may name */
+
+/* USOCK_IPV6 modes. */
+#define US_CFG_IP6_OFF		0	/* unset: no IPv6 */
+#define US_CFG_IP6_AUTO		1	/* "auto": link-local, then SLAAC from advertisements */
+#define US_CFG_IP6_STATIC	2	/* "addr/plen" (and the link-local) */
 
 struct us_config {
 	char iface[32];		/* USOCK_IFACE */
@@ -35,7 +41,12 @@ struct us_config {
 	char dns[256];		/* USOCK_DNS as given */
 	uint32_t dns4[US_DNS_MAX];	/* its servers, host order */
 	int ndns;		/* how many */
-	char ipv6[64];		/* USOCK_IPV6, kept for IPv6 */
+	char ipv6[64];		/* USOCK_IPV6 as given */
+	int ip6_mode;		/* US_CFG_IP6_*: what USOCK_IPV6 asks */
+	struct us_in6 ip6;	/* its address (US_CFG_IP6_STATIC) */
+	uint8_t ip6_plen;	/* its prefix length, 1 to 128 */
+	int have_gw6;		/* USOCK_GATEWAY6 given */
+	struct us_in6 gw6;	/* USOCK_GATEWAY6: default router */
 	char tcp_cc[16];	/* USOCK_TCP_CC: cubic (default) or newreno */
 };
 

@@ -20,6 +20,7 @@
 
 #include "usock.h"
 #include "usock_build_config.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "config.h"
 #include "runtime.h"
@@ -27,6 +28,8 @@
 /* How long exit waits for connections the application left open to finish. */
 #define BUSY_HANDOFF_NS		1000000ull	/* busy polling: an application poller holds the link this long */
 #define US_EXIT_LINGER_NS (2ull * 1000000000ull)
+/* Longest a start waits for IPv6 addresses to finish DAD (or, auto, for a router). */
+#define US_IP6_START_WAIT_NS (4ull * 1000000000ull)
 
 struct us_runtime us_rt = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -351,6 +354,8 @@ start_locked(const struct usock_config *cfg)
 	}
 	opts.iface = c.iface;
 	opts.promisc = c.have_mac;
+	/* IPv6 needs the all-nodes and solicited-node groups (RFC 4861 7.2.1, RFC 4291 2.8). */
+	opts.allmulti = c.ip6_mode != US_CFG_IP6_OFF;
 	opts.dpdk_args = c.dpdk_args;
 	opts.dpdk_port = c.dpdk_port;
 	opts.dpdk_queue = c.dpdk_queue;
@@ -401,6 +406,7 @@ start_locked(const struct usock_config *cfg)
 	us_rt.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	export_stats(us_rt.st);
 	us_stack_announce(us_rt.st);
+	us_ip6_start(us_rt.st);
 	us_rt.stop = 0;
 	if ((rc = pthread_create(&us_rt.thr, NULL, service, NULL)) != 0) {
 		fprintf(stderr, "usock: cannot start the service thread: %s; raise the thread "
@@ -422,6 +428,45 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Is IPv6 still coming up: an address in DAD, or (auto) no address from a router yet? */
+static int
+ip6_coming_up(const struct us_stack *st)
+{
+	int i, have_auto = 0;
+
+	if (!st->ip6.enabled)
+		return 0;
+	for (i = 0; i < US_IP6_NADDR; i++) {
+		if (st->ip6.addr[i].state == US_IP6A_TENTATIVE)
+			return 1;
+		have_auto |= st->ip6.addr[i].state == US_IP6A_PREFERRED && st->ip6.addr[i].autoconf;
+	}
+	return st->ip6.slaac && !have_auto && st->nd.rs_timer != 0;
+}
+
+/*
+ * IPv6 addresses stay tentative through duplicate address detection (about
+ * a second, RFC 4862 5.4), and with USOCK_IPV6=auto the address comes with
+ * a router's answer: a program that connects right after starting would
+ * have no source address yet.  So the start waits for them, as a system
+ * waits for its network, but never longer than US_IP6_START_WAIT_NS.
+ */
+static void
+wait_ip6(void)
+{
+	uint64_t end = us_clock_ns() + US_IP6_START_WAIT_NS;
+
+	while (us_rt.st != NULL && ip6_coming_up(us_rt.st)) {
+		uint64_t now = us_clock_ns();
+
+		if (now >= end)
+			break;
+		wake_service();
+		/* Nothing signals the end of DAD to application threads: look every 20 ms. */
+		(void)us_rt_wait(now + 20000000ull < end ? now + 20000000ull : end);
+	}
+}
+
 int
 us_rt_start_locked(const struct usock_config *cfg)
 {
@@ -436,6 +481,8 @@ us_rt_start_locked(const struct usock_config *cfg)
 	us_rt_starting = 1;
 	rc = start_locked(cfg);
 	us_rt_starting = 0;
+	if (rc == 0)
+		wait_ip6();
 	return rc;
 }
 

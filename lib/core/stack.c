@@ -9,6 +9,7 @@
 
 #include "usock_build_config.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../link/link.h"
 #include "../sock/sock.h"
 #include "../udp/udp.h"
@@ -63,13 +64,24 @@ us_stack_create(const struct us_config *cfg, struct us_drv *drv, struct us_pool 
 	us_stack_set_stats(st, &st->own_stats);
 	st->stats->pool.size = pool->n;
 	if (us_arp_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip4_init(st, US_REASS_MAX) != 0 ||
-	    us_udp_init(st, 1024) != 0 || us_tcp_init(st) != 0) {
+	    us_udp_init(st, 1024) != 0 || us_tcp_init(st) != 0 ||
+	    (cfg->ip6_mode != US_CFG_IP6_OFF &&
+	     (us_nd6_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip6_init(st) != 0))) {
 		us_tcp_fini(st);
 		us_arp_fini(st);
 		us_ip4_fini(st);
 		us_udp_fini(st);
+		if (cfg->ip6_mode != US_CFG_IP6_OFF) {
+			us_ip6_fini(st);
+			us_nd6_fini(st);
+		}
 		free(st);
 		return NULL;
+	}
+	/* USOCK_GATEWAY6: a default router that never expires (RFC 4861 6.3.4 aside). */
+	if (cfg->have_gw6) {
+		st->nd.router = cfg->gw6;
+		st->nd.router_until = UINT64_MAX;
 	}
 	if (cfg->tcp_cc[0] != '\0' && us_tcp_cc_find(cfg->tcp_cc) != NULL)
 		st->tcp.default_cc = us_tcp_cc_find(cfg->tcp_cc);
@@ -94,6 +106,10 @@ us_stack_destroy(struct us_stack *st)
 		us_pkt_free(st->txb[--st->ntx]);
 	us_arp_fini(st);
 	us_ip4_fini(st);
+	if (st->cfg.ip6_mode != US_CFG_IP6_OFF) {
+		us_ip6_fini(st);
+		us_nd6_fini(st);
+	}
 	us_udp_fini(st);
 	us_drv_close(st->drv);
 	rc = st->pool->avail == st->pool->n ? 0 : -EBUSY;
@@ -138,6 +154,10 @@ us_stack_timers(struct us_stack *st, uint64_t now)
 		st->now = now;
 	us_arp_timer(st, st->now);
 	us_ip4_reass_timer(st, st->now);
+	if (st->ip6.enabled) {
+		us_ip6_timer(st, st->now);
+		us_nd6_timer(st, st->now);
+	}
 	us_tcp_timers(st, st->now);
 }
 
@@ -148,6 +168,14 @@ us_stack_next_deadline(const struct us_stack *st)
 
 	if (r < t)
 		t = r;
+	if (st->ip6.enabled) {
+		r = us_ip6_deadline(st);
+		if (r < t)
+			t = r;
+		r = us_nd6_deadline(st);
+		if (r < t)
+			t = r;
+	}
 	r = us_tcp_next_deadline(st);
 	if (r < t)
 		t = r;

@@ -37,13 +37,30 @@ struct us_arp {
 	uint64_t next_timer;	/* earliest timer of any entry */
 };
 
-/* One datagram under reassembly (RFC 791 3.2, RFC 815). */
+/* What names a datagram under reassembly; zeroed before it is filled, so memcmp compares. */
+struct us_reass_key {
+	union {
+		struct {
+			uint32_t src;	/* source */
+			uint32_t dst;	/* destination */
+			uint16_t id;	/* identification */
+			uint8_t proto;	/* protocol */
+		} v4;		/* RFC 791 3.2 */
+		struct {
+			struct us_in6 src;	/* source */
+			struct us_in6 dst;	/* destination */
+			uint32_t id;	/* identification */
+		} v6;		/* RFC 8200 4.5 */
+	};
+};
+
+/* One datagram under reassembly, IPv4 or IPv6 (lib/ip/ip_subr.c keeps the tables). */
 struct us_reass {
-	uint32_t src;		/* key: source */
-	uint32_t dst;		/* key: destination */
-	uint16_t id;		/* key: identification */
-	uint8_t proto;		/* key: protocol; 0: slot free */
-	uint8_t have_last;	/* the fragment without MF arrived */
+	struct us_reass_key key;	/* which datagram */
+	uint8_t used;		/* slot in use */
+	uint8_t have_last;	/* the fragment without more-fragments arrived */
+	uint8_t nxt;		/* IPv6: Next Header of the first fragment's fragmentable part */
+	uint16_t unfrag_len;	/* IPv6: bytes of the first fragment's unfragmentable part */
 	uint32_t total;		/* payload length once have_last */
 	uint32_t bytes;		/* payload bytes held */
 	uint32_t nfrags;	/* fragments held */
@@ -51,11 +68,16 @@ struct us_reass {
 	struct us_pkt *frags;	/* fragments in offset order, linked by next */
 };
 
+/* The datagrams one IP version is reassembling, under a byte limit. */
+struct us_reass_tab {
+	struct us_reass *slots;	/* reassembly slots */
+	uint32_t n;		/* slots */
+	uint32_t bytes;		/* payload bytes held in all slots */
+	uint32_t limit;		/* most payload bytes held at once */
+};
+
 struct us_ip4 {
-	struct us_reass *reass;	/* reassembly slots */
-	uint32_t nreass;	/* slots */
-	uint32_t reass_bytes;	/* payload bytes held in all slots */
-	uint32_t reass_limit;	/* most payload bytes held at once */
+	struct us_reass_tab reass;	/* datagrams under reassembly */
 	uint16_t id;		/* next identification */
 };
 
@@ -109,26 +131,11 @@ struct us_nd {
 	uint64_t reachable_ns;	/* ReachableTime (RFC 4861 6.3.2), randomised */
 	uint64_t retrans_ns;	/* RetransTimer */
 	uint8_t cur_hlim;	/* hop limit routers told us (0: default) */
+	uint32_t mtu;		/* link MTU for IPv6 a router advertised (RFC 4861 4.6.4); 0: st->mtu */
 	uint8_t rs_left;	/* router solicitations still to send */
 	uint64_t rs_timer;	/* the next one; 0: none */
 	uint64_t mld_timer;	/* next unsolicited MLD report, or a query's answer; 0: none */
 	uint8_t mld_left;	/* unsolicited reports still to send */
-};
-
-/* One IPv6 datagram under reassembly (RFC 8200 4.5). */
-struct us_reass6 {
-	struct us_in6 src;	/* key: source */
-	struct us_in6 dst;	/* key: destination */
-	uint32_t id;		/* key: identification */
-	uint8_t used;		/* slot in use */
-	uint8_t nxt;		/* Next Header of the first fragment's fragmentable part */
-	uint8_t have_last;	/* the fragment without M arrived */
-	uint16_t unfrag_len;	/* bytes of the first fragment's unfragmentable part */
-	uint32_t total;		/* payload length once have_last */
-	uint32_t bytes;		/* payload bytes held */
-	uint32_t nfrags;	/* fragments held */
-	uint64_t expire;	/* timeout */
-	struct us_pkt *frags;	/* fragments in offset order, linked by next */
 };
 
 /* A path MTU below the link's, learnt from Packet Too Big (RFC 8201). */
@@ -145,10 +152,7 @@ struct us_ip6 {
 	int enabled;		/* IPv6 is on (USOCK_IPV6 set) */
 	int slaac;		/* USOCK_IPV6=auto: addresses from router advertisements */
 	struct us_ip6_addr addr[US_IP6_NADDR];	/* [0] link-local */
-	struct us_reass6 *reass;	/* reassembly slots */
-	uint32_t nreass;	/* slots */
-	uint32_t reass_bytes;	/* payload bytes held in all slots */
-	uint32_t reass_limit;	/* most payload bytes held at once */
+	struct us_reass_tab reass;	/* datagrams under reassembly */
 	uint32_t id;		/* next fragment identification */
 	struct us_pmtu6 pmtu[US_IP6_NPMTU];	/* path MTUs */
 	uint64_t tokens_at;	/* ICMPv6 error rate limit: last fill */

@@ -91,6 +91,7 @@
 	X(rx_rthdr0, "dropped: routing header type 0 (RFC 5095)")                          \
 	X(rx_unkext, "dropped: unknown option or header (parameter problem)")             \
 	X(rx_unkproto, "dropped: unknown upper-layer protocol")                           \
+	X(rx_nonext, "ended by No Next Header (nothing to deliver)")                      \
 	X(rx_delivered, "datagrams delivered to a protocol")                              \
 	X(rx_frag, "fragments received")                                                  \
 	X(rx_frag_atomic, "atomic fragments (RFC 6946) delivered as they are")            \
@@ -140,7 +141,8 @@
 	X(slaac_addr, "addresses made from advertised prefixes")                          \
 	X(cache_full, "entries refused: cache full")                                      \
 	X(queue_drop, "packets dropped: waiting queue full")                              \
-	X(resolve_fail, "packets dropped: address did not resolve")
+	X(resolve_fail, "packets dropped: address did not resolve")                       \
+	X(conflict, "advertisements from another node for an address of ours")
 
 #define US_UDP_STATS(X)                                                                   \
 	X(rx, "datagrams received")                                                       \
@@ -250,7 +252,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 7
+#define US_STATS_VERSION 8
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

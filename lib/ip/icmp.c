@@ -12,41 +12,15 @@
 #include "../udp/udp.h"
 #include "../wire/wire.h"
 #include "ip4.h"
-
-#define ICMP_RATE_PER_S	100	/* errors sent per second, sustained */
-#define ICMP_BURST	50	/* and in a burst */
-
-/* RFC 1812 4.3.2.8 style limit: a token bucket shared by all destinations. */
-static int
-rate_ok(struct us_stack *st)
-{
-	struct us_icmp *ic = &st->icmp;
-	uint64_t add = (st->now - ic->tokens_at) * ICMP_RATE_PER_S / 1000000000ull;
-
-	if (add > 0) {
-		if (add + ic->tokens >= ICMP_BURST) {
-			ic->tokens = ICMP_BURST;
-			ic->tokens_at = st->now;
-		} else {
-			/* Advance by the tokens' worth of time only: keep the part of a token earned. */
-			ic->tokens += (uint32_t)add;
-			ic->tokens_at += add * 1000000000ull / ICMP_RATE_PER_S;
-		}
-	}
-	if (ic->tokens == 0)
-		return 0;
-	ic->tokens--;
-	return 1;
-}
+#include "ip_subr.h"
 
 static void
 echo_reply(struct us_stack *st, struct us_pkt *pkt, uint32_t len)
 {
 	struct us_iov iov[US_IP4_MAXIOV];
 	uint8_t hdr[US_ICMP_HLEN];
-	struct us_pkt *p;
 	uint64_t sum;
-	int n = 1, rc;
+	int n, rc;
 
 	/* The reply is the request with its type changed: the checksum can be patched... */
 	us_pkt_chain_read(pkt, 0, hdr, US_ICMP_HLEN);
@@ -59,22 +33,10 @@ echo_reply(struct us_stack *st, struct us_pkt *pkt, uint32_t len)
 	us_put16(hdr + US_ICMP_SUM, us_cksum_fold(sum));
 	iov[0].base = hdr;
 	iov[0].len = US_ICMP_HLEN;
-	{
-		uint32_t skip = US_ICMP_HLEN;
-
-		for (p = pkt; p != NULL; p = p->next) {
-			if (skip >= p->len) {
-				skip -= p->len;
-				continue;
-			}
-			if (n == US_IP4_MAXIOV)
-				return;
-			iov[n].base = us_pkt_data(p) + skip;
-			iov[n].len = p->len - skip;
-			skip = 0;
-			n++;
-		}
-	}
+	n = us_iov_from_chain(iov + 1, US_IP4_MAXIOV - 1, pkt, US_ICMP_HLEN);
+	if (n < 0)
+		return;
+	n++;
 	rc = us_ip4_send(st, st->ip4, pkt->ip_src, US_IPPROTO_ICMP, pkt->ip_tos, US_IP4_DEFTTL, 0,
 			 iov, n);
 	if (rc == 0)
@@ -206,7 +168,7 @@ us_icmp_error(struct us_stack *st, const struct us_pkt *orig, uint8_t type, uint
 		return;
 	if (orig->off < orig->l3_len)
 		return;
-	if (!rate_ok(st)) {
+	if (!us_icmp_rate_ok(st->now, &st->icmp.tokens_at, &st->icmp.tokens)) {
 		st->stats->icmp.tx_ratelimited++;
 		return;
 	}

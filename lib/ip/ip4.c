@@ -13,6 +13,7 @@
 #include "../udp/udp.h"
 #include "../wire/wire.h"
 #include "ip4.h"
+#include "ip_subr.h"
 
 int
 us_ip4_init(struct us_stack *st, uint32_t nreass)
@@ -218,26 +219,6 @@ us_ip4_output(struct us_stack *st, struct us_pkt *pkt, uint32_t src, uint32_t ds
 	return to_link(st, pkt, dst, nexthop);
 }
 
-/* Copies len bytes from the iov at (*vi, *vo) to dst, advancing the cursor. */
-static void
-iov_copy(uint8_t *dst, const struct us_iov *iov, int *vi, uint32_t *vo, uint32_t len)
-{
-	while (len > 0) {
-		uint32_t n = iov[*vi].len - *vo;
-
-		if (n > len)
-			n = len;
-		memcpy(dst, (const uint8_t *)iov[*vi].base + *vo, n);
-		dst += n;
-		len -= n;
-		*vo += n;
-		if (*vo == iov[*vi].len) {
-			(*vi)++;
-			*vo = 0;
-		}
-	}
-}
-
 int
 us_ip4_output_raw(struct us_stack *st, struct us_pkt *pkt)
 {
@@ -290,7 +271,7 @@ us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint
 			return -ENOBUFS;
 		}
 		p = us_pkt_append(pkt, total);
-		iov_copy(p, iov, &vi, &vo, total);
+		us_iov_copy(p, iov, &vi, &vo, total);
 		if (opts & US_IP4_SEND_L4HW)
 			pkt->flags |= US_PKT_TX_L4_CSUM;
 		return us_ip4_output(st, pkt, src, dst, proto, tos, ttl);
@@ -311,7 +292,7 @@ us_ip4_send(struct us_stack *st, uint32_t src, uint32_t dst, uint8_t proto, uint
 			st->stats->ip4.tx_nobuf++;
 			return -ENOBUFS;
 		}
-		iov_copy(us_pkt_append(pkt, n), iov, &vi, &vo, n);
+		us_iov_copy(us_pkt_append(pkt, n), iov, &vi, &vo, n);
 		if (off + n < total)
 			frag |= US_IP4_MF;
 		h = us_pkt_prepend(pkt, US_IP4_HLEN);

@@ -25,6 +25,7 @@ struct us_pkt;
 #define US_IP6_SEND_L4HW	0x1	/* the link completes the L4 checksum */
 #define US_IP6_SEND_RALERT	0x2	/* a Hop-by-Hop Router Alert option (MLD, RFC 2711) */
 #define US_IP6_SEND_NOFRAG	0x4	/* never fragment: -EMSGSIZE above the path MTU */
+#define US_IP6_SEND_SRC_UNSPEC	0x8	/* send from :: as given, no source selection (DAD, RFC 4862 5.4.2) */
 
 int us_ip6_init(struct us_stack *st);
 void us_ip6_fini(struct us_stack *st);
@@ -36,8 +37,9 @@ void us_ip6_input(struct us_stack *st, struct us_pkt *pkt);
 
 /*
  * Sends the L4 datagram in pkt (one buffer, within the path MTU) from src
- * to dst; src unspecified picks ours (RFC 6724).  Consumes pkt.  Returns 0,
- * -ENETUNREACH, -EADDRNOTAVAIL or -ENOBUFS.
+ * to dst; src NULL or unspecified picks ours (RFC 6724) unless
+ * US_IP6_SEND_SRC_UNSPEC.  Consumes pkt.  Returns 0, -ENETUNREACH,
+ * -EADDRNOTAVAIL or -ENOBUFS.
  */
 int us_ip6_output(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *src,
 		  const struct us_in6 *dst, uint8_t proto, uint8_t tclass, uint8_t hlim,
@@ -66,6 +68,13 @@ int us_ip6_in_group(const struct us_stack *st, const struct us_in6 *g);
 uint32_t us_ip6_path_mtu(const struct us_stack *st, const struct us_in6 *dst);
 /* Lowers the path MTU towards dst (Packet Too Big); never below 1280. */
 void us_ip6_pmtu_update(struct us_stack *st, const struct us_in6 *dst, uint32_t mtu);
+/*
+ * Walks the header chain of the datagram whose first len bytes are at ip
+ * (lengths only, no options).  Returns the offset of the upper-layer
+ * header and its protocol in *proto, or -1 if the chain runs past len or
+ * the datagram is a later fragment (no upper-layer header in it).
+ */
+int us_ip6_upper(const uint8_t *ip, uint32_t len, uint8_t *proto);
 /* The hop limit for unicast we originate. */
 uint8_t us_ip6_hlim(const struct us_stack *st);
 /* Formats a (RFC 5952) into buf (at least 46 bytes); returns buf. */
@@ -81,7 +90,10 @@ void us_ip6_reass_fini(struct us_stack *st);
  * Adds a fragment: data at the fragment header, the unfragmentable part
  * (unfrag bytes, its last Next Header pointing at the fragment header)
  * before it, addresses in pkt.  Consumes pkt; returns the whole datagram
- * once complete (data at its upper-layer header, ip_proto set), else NULL.
+ * once complete as a chain, else NULL: data just after the first
+ * fragment's Fragment header, l3_len the bytes from the IPv6 header to
+ * there, ip_proto the Fragment header's Next Header (further extension
+ * headers, if any, are still to be walked).
  */
 struct us_pkt *us_ip6_reass(struct us_stack *st, struct us_pkt *pkt, uint32_t unfrag);
 void us_ip6_reass_timer(struct us_stack *st, uint64_t now);
@@ -99,8 +111,8 @@ void us_icmp6_error(struct us_stack *st, const struct us_pkt *orig, uint8_t type
 		    uint32_t param);
 /*
  * Sends an ICMPv6 message whose header and body are in pkt (checksum field
- * anything; it is filled in here).  Consumes pkt.  Returns what
- * us_ip6_output does.
+ * anything; it is filled in here).  src NULL picks ours; an unspecified
+ * src is sent as :: (DAD).  Consumes pkt.  Returns what us_ip6_output does.
  */
 int us_icmp6_output(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *src,
 		    const struct us_in6 *dst, uint8_t hlim, unsigned opts);

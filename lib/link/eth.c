@@ -1,12 +1,33 @@
 /*
  * eth.c - Ethernet II: the first and last step of every frame.  Input
- * checks the destination MAC and dispatches on EtherType; output prepends
- * the header in the packet's headroom.
+ * checks the destination MAC (ours, broadcast, or an IPv6 group we are
+ * in, RFC 2464 7) and dispatches on EtherType; output prepends the header
+ * in the packet's headroom.
  */
 #include "../core/stack.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../wire/wire.h"
 #include "link.h"
+
+/*
+ * Is the frame at h (len bytes) for an IPv6 group we are in?  The MAC
+ * holds only the group's low 32 bits (RFC 2464 7), so the IPv6
+ * destination decides, and must map to this MAC.
+ */
+static int
+ip6_group_frame(const struct us_stack *st, const uint8_t *h, uint32_t len)
+{
+	struct us_in6 g;
+	uint8_t mac[6];
+
+	if (!st->ip6.enabled || h[US_ETH_DST] != 0x33 || h[US_ETH_DST + 1] != 0x33 ||
+	    us_get16(h + US_ETH_TYPE) != US_ETHERTYPE_IPV6 || len < US_ETH_HLEN + US_IP6_HLEN)
+		return 0;
+	memcpy(g.b, h + US_ETH_HLEN + US_IP6_DST, 16);
+	us_in6_mcast_mac(mac, &g);
+	return memcmp(mac, h + US_ETH_DST, US_ETH_ALEN) == 0 && us_ip6_in_group(st, &g);
+}
 
 void
 us_eth_input(struct us_stack *st, struct us_pkt *pkt)
@@ -22,6 +43,8 @@ us_eth_input(struct us_stack *st, struct us_pkt *pkt)
 	}
 	if (us_eth_is_bcast(h + US_ETH_DST)) {
 		pkt->flags |= US_PKT_BCAST;
+	} else if (ip6_group_frame(st, h, pkt->len)) {
+		pkt->flags |= US_PKT_MCAST;
 	} else if (memcmp(h + US_ETH_DST, st->mac, US_ETH_ALEN) != 0) {
 		/* Another host's unicast or a multicast group we have not joined. */
 		es->rx_notours++;
@@ -35,6 +58,14 @@ us_eth_input(struct us_stack *st, struct us_pkt *pkt)
 		return;
 	case US_ETHERTYPE_ARP:
 		us_arp_input(st, pkt);
+		return;
+	case US_ETHERTYPE_IPV6:
+		/* With IPv6 off the EtherType is as unknown as any other. */
+		if (!st->ip6.enabled) {
+			es->rx_badtype++;
+			goto drop;
+		}
+		us_ip6_input(st, pkt);
 		return;
 	default:
 		es->rx_badtype++;

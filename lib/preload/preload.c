@@ -1,9 +1,9 @@
 /*
  * preload.c - libusock-preload.so: unmodified programs on usock.  Loaded
  * with LD_PRELOAD (apps/usock-run sets it), it takes the socket calls of
- * the C library: AF_INET stream and datagram sockets go to usock, every
- * other descriptor (files, pipes, AF_UNIX, AF_NETLINK, AF_INET6 for now)
- * to the kernel through the C library's own functions (dlsym RTLD_NEXT).
+ * the C library: AF_INET and AF_INET6 stream and datagram sockets go to
+ * usock, every other descriptor (files, pipes, AF_UNIX, AF_NETLINK, raw
+ * and packet sockets) to the kernel through the C library's own functions (dlsym RTLD_NEXT).
  *
  * A usock socket is a real descriptor (an eventfd the stack makes
  * readable on the socket's events), so descriptor numbers never collide
@@ -17,8 +17,8 @@
  *
  * fork: the child has a copy of the parent's stack but not its service
  * thread, and the link is the parent's; the child's inherited usock
- * descriptors fail with EBADF (said once on stderr), new AF_INET sockets
- * with ENETDOWN.  exec starts afresh (the eventfds are close-on-exec).
+ * descriptors fail with EBADF (said once on stderr), new AF_INET/AF_INET6
+ * sockets with ENETDOWN.  exec starts afresh (the eventfds are close-on-exec).
  */
 /*
  * Both the plain and the 64-bit names (fcntl and fcntl64, sendfile and
@@ -221,7 +221,7 @@ socket(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC), fd;
 
-	if (domain != AF_INET || (base != SOCK_STREAM && base != SOCK_DGRAM) ||
+	if ((domain != AF_INET && domain != AF_INET6) || (base != SOCK_STREAM && base != SOCK_DGRAM) ||
 	    (protocol != 0 && protocol != IPPROTO_TCP && protocol != IPPROTO_UDP) ||
 	    us_api_starting())
 		return get_socket()(domain, type, protocol);
@@ -234,7 +234,8 @@ socket(int domain, int type, int protocol)
 		errno = ENETDOWN;
 		return -1;
 	}
-	fd = usock_socket(USOCK_AF_INET, type & ~SOCK_CLOEXEC, protocol);
+	fd = usock_socket(domain == AF_INET6 ? USOCK_AF_INET6 : USOCK_AF_INET, type & ~SOCK_CLOEXEC,
+			  protocol);
 	if (fd >= 0)
 		set_kind(fd, K_USOCK);
 	return fd;
@@ -1241,7 +1242,7 @@ getaddrinfo(const char *host, const char *port, const struct addrinfo *hints,
 	int rc;
 
 	/* Only with USOCK_DNS: otherwise the C library asks its resolver (over these sockets). */
-	if (!dns_over_usock() || (hints != NULL && hints->ai_family == AF_INET6))
+	if (!dns_over_usock())
 		return get_getaddrinfo()(host, port, hints, res);
 	rc = usock_getaddrinfo(host, port, hints, res);
 	if (rc != 0)

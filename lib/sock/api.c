@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "usock.h"
 #include "../core/runtime.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../pkt/pkt.h"
 #include "../tcp/tcp.h"
 #include "../wire/wire.h"
@@ -214,41 +216,82 @@ usock_close(int fd)
 	return 0;
 }
 
-/* Checks an IPv4 socket address from the caller; fills addr/port (host order). */
+/*
+ * Checks a socket address from the caller for socket s; fills ep.  An
+ * AF_INET6 socket takes v4-mapped addresses (and, as Linux's connect and
+ * sendto do, AF_INET ones) as IPv4; an AF_INET socket takes only AF_INET.
+ */
 static int
-sin_in(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+ep_in(const struct us_sock *s, const struct sockaddr *sa, socklen_t len, struct us_ep *ep)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
+	memset(ep, 0, sizeof(*ep));
 	if (sa == NULL || len < (socklen_t)sizeof(sa_family_t))
 		return -EINVAL;
-	if (sa->sa_family == AF_INET6)
-		return -EAFNOSUPPORT;
-	if (sa->sa_family != AF_INET)
-		return -EAFNOSUPPORT;
-	if (len < (socklen_t)sizeof(*sin))
-		return -EINVAL;
-	*addr = ntohl(sin->sin_addr.s_addr);
-	*port = ntohs(sin->sin_port);
-	return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		if (len < (socklen_t)sizeof(*sin))
+			return -EINVAL;
+		ep->addr = ntohl(sin->sin_addr.s_addr);
+		ep->port = ntohs(sin->sin_port);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && s->family == USOCK_AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		/* RFC 2133's form without sin6_scope_id (24 bytes) is still accepted, as Linux. */
+		if (len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id))
+			return -EINVAL;
+		memcpy(ep->addr6.b, &sin6->sin6_addr, 16);
+		ep->port = ntohs(sin6->sin6_port);
+		if (us_in6_is_v4mapped(&ep->addr6)) {
+			ep->addr = us_in6_v4(&ep->addr6);
+			memset(&ep->addr6, 0, sizeof(ep->addr6));
+		} else {
+			ep->v6 = 1;
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
 }
 
-/* Fills a caller's sockaddr, truncating to *len and reporting the full size. */
+/*
+ * Fills a caller's sockaddr with ep in s's family (an AF_INET6 socket
+ * shows IPv4 ends v4-mapped), truncating to *len and reporting the full size.
+ */
 static int
-sin_out(struct sockaddr *sa, socklen_t *len, uint32_t addr, uint16_t port)
+ep_out(const struct us_sock *s, struct sockaddr *sa, socklen_t *len, const struct us_ep *ep)
 {
-	struct sockaddr_in sin;
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} u;
+	socklen_t n;
 
 	if (sa == NULL || len == NULL)
 		return -EINVAL;
 	if ((int)*len < 0)
 		return -EINVAL;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(addr);
-	sin.sin_port = htons(port);
-	memcpy(sa, &sin, *len < sizeof(sin) ? *len : sizeof(sin));
-	*len = sizeof(sin);
+	memset(&u, 0, sizeof(u));
+	if (s->family == USOCK_AF_INET6) {
+		struct us_in6 a = ep->addr6;
+
+		if (!ep->v6)
+			us_in6_from_v4(&a, ep->addr);
+		if (!ep->v6 && ep->addr == 0)
+			memset(&a, 0, sizeof(a));	/* the wildcard is "::", not "::ffff:0.0.0.0" */
+		u.sin6.sin6_family = AF_INET6;
+		u.sin6.sin6_port = htons(ep->port);
+		memcpy(&u.sin6.sin6_addr, a.b, 16);
+		n = sizeof(u.sin6);
+	} else {
+		u.sin.sin_family = AF_INET;
+		u.sin.sin_addr.s_addr = htonl(ep->addr);
+		u.sin.sin_port = htons(ep->port);
+		n = sizeof(u.sin);
+	}
+	memcpy(sa, &u, *len < n ? *len : n);
+	*len = n;
 	return 0;
 }
 
@@ -256,17 +299,20 @@ int
 usock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct us_sock *s;
-	uint32_t a;
-	uint16_t p;
+	struct us_ep ep;
 	int rc;
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
-	rc = sin_in(addr, len, &a, &p);
+	rc = ep_in(s, addr, len, &ep);
+	if (rc == 0 && s->family == USOCK_AF_INET6 && addr->sa_family != AF_INET6)
+		rc = -EAFNOSUPPORT;	/* bind(2) on an AF_INET6 socket takes only sockaddr_in6 */
+	else if (rc == 0 && !ep.v6 && (s->flags & US_SO_V6ONLY))
+		rc = -EINVAL;	/* v4-mapped, but IPv4 is off for this socket (as Linux) */
 	if (rc == 0)
-		rc = us_sock_stream(s)			? us_tcp_bind(us_rt.st, s, a, p)
-		     : s->type == USOCK_SOCK_RAW	? us_raw_bind(us_rt.st, s, a)
-							: us_udp_bind(us_rt.st, s, a, p);
+		rc = us_sock_stream(s)			? us_tcp_bind_ep(us_rt.st, s, &ep)
+		     : s->type == USOCK_SOCK_RAW	? us_raw_bind(us_rt.st, s, ep.addr)
+							: us_udp_bind_ep(us_rt.st, s, &ep);
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -325,8 +371,11 @@ usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 	c->timeout = s->timeout;
 	if (us_sock_events(c) & (US_EV_IN | US_EV_ERR | US_EV_HUP))
 		us_sock_wakeup(us_rt.st, c);
-	if (addr != NULL)
-		sin_out(addr, len, c->faddr, c->fport);
+	if (addr != NULL) {
+		struct us_ep peer = us_sock_remote(c);
+
+		ep_out(c, addr, len, &peer);
+	}
 	leave_sock(s);
 	return efd;
 }
@@ -356,27 +405,27 @@ int
 usock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct us_sock *s;
-	uint32_t a = 0;
-	uint16_t p = 0;
+	struct us_ep ep;
 	int rc;
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
+	memset(&ep, 0, sizeof(ep));
 	if (addr != NULL && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC &&
 	    !us_sock_stream(s))
 		rc = 0;	/* AF_UNSPEC: dissolve the association */
 	else
-		rc = sin_in(addr, len, &a, &p);
+		rc = ep_in(s, addr, len, &ep);
 	if (rc == 0 && s->type == USOCK_SOCK_RAW) {
-		rc = us_raw_connect(us_rt.st, s, a);
+		rc = us_raw_connect(us_rt.st, s, ep.addr);
 	} else if (rc == 0 && us_sock_stream(s)) {
-		rc = us_tcp_connect(us_rt.st, s, a, p);
+		rc = us_tcp_connect_ep(us_rt.st, s, &ep);
 		if (rc == -EINPROGRESS)
 			rc = connect_wait(s, deadline_of(s, 0));
 		else if (rc == -EALREADY && s->timeout != 0)
 			rc = connect_wait(s, deadline_of(s, 0));
 	} else if (rc == 0) {
-		rc = us_udp_connect(us_rt.st, s, a, p);
+		rc = us_udp_connect_ep(us_rt.st, s, &ep);
 	}
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
@@ -423,8 +472,7 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 	socklen_t tolen, int all)
 {
 	struct us_sock *s;
-	uint32_t a = 0;
-	uint16_t p = 0;
+	struct us_ep ep;
 	ssize_t n;
 	int rc;
 
@@ -447,14 +495,14 @@ do_send(int fd, const void *buf, size_t len, int flags, const struct sockaddr *t
 		leave_sock(s);
 		return n < 0 ? fail((int)n) : n;
 	}
-	if (to != NULL && (rc = sin_in(to, tolen, &a, &p)) != 0) {
+	if (to != NULL && (rc = ep_in(s, to, tolen, &ep)) != 0) {
 		leave_sock(s);
 		return fail(rc);
 	}
 	if (s->type == USOCK_SOCK_RAW)
-		n = us_raw_send(us_rt.st, s, buf, len, a, to != NULL);
+		n = us_raw_send(us_rt.st, s, buf, len, to != NULL ? ep.addr : 0, to != NULL);
 	else
-		n = us_udp_send(us_rt.st, s, buf, len, a, p, to != NULL);
+		n = us_udp_send_ep(us_rt.st, s, buf, len, to != NULL ? &ep : NULL);
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;
 }
@@ -501,8 +549,7 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 {
 	struct us_sock *s;
 	uint64_t deadline;
-	uint32_t a = 0;
-	uint16_t p = 0;
+	struct us_ep ep;
 	size_t done = 0;
 	ssize_t n;
 	int rc;
@@ -546,10 +593,12 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 				break;
 			}
 		} else {
+			memset(&ep, 0, sizeof(ep));
 			n = s->type == USOCK_SOCK_RAW
-				    ? us_raw_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a)
-				    : us_udp_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0, &a,
-						  &p);
+				    ? us_raw_recv(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0,
+						  &ep.addr)
+				    : us_udp_recv_ep(us_rt.st, s, buf, len, (flags & MSG_PEEK) != 0,
+						     &ep);
 			if (n != -EAGAIN)
 				break;
 		}
@@ -560,9 +609,8 @@ do_recv(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen
 	}
 	if (n >= 0 && from != NULL) {
 		if (us_sock_stream(s))
-			sin_out(from, fromlen, s->faddr, s->fport);
-		else
-			sin_out(from, fromlen, a, p);
+			ep = us_sock_remote(s);
+		ep_out(s, from, fromlen, &ep);
 	}
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;
@@ -730,16 +778,20 @@ int
 usock_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct us_sock *s;
-	uint32_t a;
+	struct us_ep ep;
 	int rc;
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
 	/* As Linux: once connected, a wildcard-bound socket shows the address it sends from. */
-	a = s->laddr;
-	if (a == 0 && (s->flags & US_SO_CONNECTED))
-		a = us_rt.st->ip4;
-	rc = sin_out(addr, len, a, s->lport);
+	ep = us_sock_local(s);
+	if (s->flags & US_SO_CONNECTED) {
+		if (!ep.v6 && ep.addr == 0)
+			ep.addr = us_rt.st->ip4;
+		else if (ep.v6 && us_in6_is_unspec(&ep.addr6))
+			us_ip6_select_src(us_rt.st, &s->faddr6, &ep.addr6);
+	}
+	rc = ep_out(s, addr, len, &ep);
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -756,8 +808,11 @@ usock_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	    (us_sock_stream(s) &&
 	     (s->tcb == NULL || s->tcb->state < US_TCPS_ESTABLISHED)))
 		rc = -ENOTCONN;
-	else
-		rc = sin_out(addr, len, s->faddr, s->fport);
+	else {
+		struct us_ep ep = us_sock_remote(s);
+
+		rc = ep_out(s, addr, len, &ep);
+	}
 	leave_sock(s);
 	return rc != 0 ? fail(rc) : 0;
 }
@@ -819,10 +874,15 @@ usock_recv_borrow(int fd, const void **data, struct sockaddr *from, socklen_t *f
 			b->flags |= US_PKT_PINNED;
 		s->lent = q;
 		*data = p != NULL ? us_pkt_data(p) : NULL;
-		if (from != NULL)
-			sin_out(from, fromlen, us_sock_stream(s) ? s->faddr : q->ip_src,
-				us_sock_stream(s) ? s->fport
-				: s->type == USOCK_SOCK_DGRAM ? us_udp_sport(q) : 0);
+		if (from != NULL) {
+			struct us_ep ep = us_ep4(q->ip_src, 0);
+
+			if (us_sock_stream(s))
+				ep = us_sock_remote(s);
+			else if (s->type == USOCK_SOCK_DGRAM)
+				us_udp_from(q, &ep);
+			ep_out(s, from, fromlen, &ep);
+		}
 	}
 	leave_sock(s);
 	return n < 0 ? fail((int)n) : n;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "usock.h"
 #include "../core/stack.h"
@@ -28,8 +29,8 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (family == USOCK_AF_INET6) {
-		/* IPv6 comes with its own issue; until then the family is not supported. */
+	if (family == USOCK_AF_INET6 && type == USOCK_SOCK_RAW) {
+		/* Raw sockets are IPv4's: the stack owns ICMPv6 and neighbour discovery. */
 		*err = -EAFNOSUPPORT;
 		return NULL;
 	}
@@ -60,6 +61,8 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 		return NULL;
 	}
 	s->family = family;
+	if (family == USOCK_AF_INET6)
+		s->flags |= US_SO_V6;	/* the wildcard "::" until bound or connected */
 	s->type = type;
 	s->proto = proto;
 	s->ttl = US_IP4_DEFTTL;
@@ -243,4 +246,114 @@ us_sock_wakeup(struct us_stack *st, struct us_sock *s)
 {
 	if (st->hooks.sock_event != NULL)
 		st->hooks.sock_event(st, s);
+}
+
+int
+us_sock_local_match(const struct us_sock *s, int v6, uint32_t addr, const struct us_in6 *a6)
+{
+	if (!(s->flags & US_SO_V6)) {
+		if (v6)
+			return 0;
+		return s->laddr == 0 ? 1 : s->laddr == addr ? 2 : 0;
+	}
+	if (us_in6_is_unspec(&s->laddr6))
+		return v6 || !(s->flags & US_SO_V6ONLY) ? 1 : 0;
+	return v6 && us_in6_eq(&s->laddr6, a6) ? 2 : 0;
+}
+
+int
+us_sock_remote_eq(const struct us_sock *s, int v6, uint32_t addr, const struct us_in6 *a6,
+		  uint16_t port)
+{
+	if (s->fport != port || !(s->flags & US_SO_V6) != !v6)
+		return 0;
+	return v6 ? us_in6_eq(&s->faddr6, a6) : s->faddr == addr;
+}
+
+/*
+ * What a binding covers in one family: 0 nothing, 1 every address, 2 the
+ * one address given back in *a4 or *a6.
+ */
+static int
+covers(int fam6, int v6, int v6only, uint32_t addr, const struct us_in6 *addr6, uint32_t *a4,
+       const struct us_in6 **a6)
+{
+	if (!v6) {
+		if (fam6)
+			return 0;
+		*a4 = addr;
+		return addr == 0 ? 1 : 2;
+	}
+	if (us_in6_is_unspec(addr6))
+		return fam6 || !v6only ? 1 : 0;
+	if (!fam6)
+		return 0;
+	*a6 = addr6;
+	return 2;
+}
+
+int
+us_sock_bind_overlap(const struct us_sock *s, const struct us_sock *self, const struct us_ep *ep)
+{
+	int fam6;
+
+	for (fam6 = 0; fam6 <= 1; fam6++) {
+		uint32_t x4 = 0, y4 = 0;
+		const struct us_in6 *x6 = NULL, *y6 = NULL;
+		int x = covers(fam6, (s->flags & US_SO_V6) != 0, (s->flags & US_SO_V6ONLY) != 0,
+			       s->laddr, &s->laddr6, &x4, &x6);
+		int y = covers(fam6, ep->v6, (self->flags & US_SO_V6ONLY) != 0, ep->addr,
+			       &ep->addr6, &y4, &y6);
+
+		if (x == 0 || y == 0)
+			continue;
+		if (x == 1 || y == 1 || (fam6 ? us_in6_eq(x6, y6) : x4 == y4))
+			return 1;
+	}
+	return 0;
+}
+
+void
+us_sock_set_local(struct us_sock *s, const struct us_ep *ep)
+{
+	if (ep->v6) {
+		s->flags |= US_SO_V6;
+		s->laddr6 = ep->addr6;
+		s->laddr = 0;
+	} else {
+		s->flags &= ~US_SO_V6;
+		s->laddr = ep->addr;
+		memset(&s->laddr6, 0, sizeof(s->laddr6));
+	}
+	s->lport = ep->port;
+}
+
+void
+us_sock_set_remote(struct us_sock *s, const struct us_ep *ep)
+{
+	if (ep->v6)
+		s->faddr6 = ep->addr6;
+	else
+		s->faddr = ep->addr;
+	s->fport = ep->port;
+}
+
+struct us_ep
+us_sock_local(const struct us_sock *s)
+{
+	struct us_ep e = { .v6 = (s->flags & US_SO_V6) != 0, .port = s->lport, .addr = s->laddr };
+
+	if (e.v6)
+		e.addr6 = s->laddr6;
+	return e;
+}
+
+struct us_ep
+us_sock_remote(const struct us_sock *s)
+{
+	struct us_ep e = { .v6 = (s->flags & US_SO_V6) != 0, .port = s->fport, .addr = s->faddr };
+
+	if (e.v6)
+		e.addr6 = s->faddr6;
+	return e;
 }

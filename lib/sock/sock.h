@@ -87,6 +87,47 @@ struct us_sock {
 	uint8_t fd_extra;	/* descriptors naming it besides fd (dup, in the shim) */
 };
 
+/*
+ * One end of a conversation as a sockaddr gives it, either family.  An
+ * AF_INET6 socket's v4-mapped addresses (::ffff:a.b.c.d) arrive here as
+ * IPv4 (v6 0): they travel as IPv4 on the wire.
+ */
+struct us_ep {
+	uint8_t v6;		/* addr6 holds it; else addr */
+	uint16_t port;		/* host order */
+	uint32_t addr;		/* IPv4, host order (0: any) */
+	struct us_in6 addr6;	/* IPv6 (unspecified: any) */
+};
+
+/* An IPv4 end. */
+static inline struct us_ep
+us_ep4(uint32_t addr, uint16_t port)
+{
+	struct us_ep e = { .v6 = 0, .port = port, .addr = addr };
+
+	return e;
+}
+
+/*
+ * How s, bound locally, takes traffic for our address (v6, addr or a6):
+ * 2 bound to exactly it, 1 through a wildcard (an AF_INET6 wildcard takes
+ * IPv4 too unless IPV6_V6ONLY), 0 not at all.
+ */
+int us_sock_local_match(const struct us_sock *s, int v6, uint32_t addr, const struct us_in6 *a6);
+/* Is s's remote end exactly (v6, addr or a6, port)? */
+int us_sock_remote_eq(const struct us_sock *s, int v6, uint32_t addr, const struct us_in6 *a6,
+		      uint16_t port);
+/* Would binding self to ep share an address with s's binding (the same port assumed)? */
+int us_sock_bind_overlap(const struct us_sock *s, const struct us_sock *self,
+			 const struct us_ep *ep);
+/* Records ep as s's local address (v4 or v6, as ep says). */
+void us_sock_set_local(struct us_sock *s, const struct us_ep *ep);
+/* Records ep as s's remote end. */
+void us_sock_set_remote(struct us_sock *s, const struct us_ep *ep);
+/* s's local and remote ends. */
+struct us_ep us_sock_local(const struct us_sock *s);
+struct us_ep us_sock_remote(const struct us_sock *s);
+
 /* A stream (TCP) socket; raw sockets of protocol 6 are not. */
 static inline int
 us_sock_stream(const struct us_sock *s)

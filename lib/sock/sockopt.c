@@ -10,6 +10,7 @@
 
 #include "usock.h"
 #include "../core/runtime.h"
+#include "../ip/ip4.h"
 #include "../tcp/tcp.h"
 #include "sock.h"
 
@@ -42,6 +43,9 @@ enum opt {
 	OPT_KEEPCNT,
 	OPT_CONGESTION,
 	OPT_HDRINCL,
+	OPT_V6ONLY,
+	OPT_HOPS,
+	OPT_TCLASS,
 };
 
 static enum opt
@@ -83,6 +87,12 @@ which(int level, int name)
 		case IP_TTL: return OPT_TTL;
 		case IP_TOS: return OPT_TOS;
 		case IP_HDRINCL: return OPT_HDRINCL;
+		}
+	} else if (level == IPPROTO_IPV6) {
+		switch (name) {
+		case IPV6_V6ONLY: return OPT_V6ONLY;
+		case IPV6_UNICAST_HOPS: return OPT_HOPS;
+		case IPV6_TCLASS: return OPT_TCLASS;
 		}
 	}
 	return OPT_NONE;
@@ -183,9 +193,31 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 		us_rt_leave();
 		return errno = EBADF, -1;
 	}
+	if (level == IPPROTO_IPV6 && s->family != USOCK_AF_INET6)
+		o = OPT_NONE;	/* IPv6 options belong to AF_INET6 sockets (Linux: ENOPROTOOPT) */
 	switch (o) {
 	case OPT_REUSEADDR:
 		s->flags = v ? s->flags | US_SO_REUSEADDR : s->flags & ~US_SO_REUSEADDR;
+		break;
+	case OPT_V6ONLY:
+		/* Fixed once bound: the port's owners were decided by it (as Linux). */
+		if (s->flags & US_SO_BOUND)
+			rc = -EINVAL;
+		else
+			s->flags = v ? s->flags | US_SO_V6ONLY : s->flags & ~US_SO_V6ONLY;
+		break;
+	case OPT_HOPS:
+		/* ttl doubles as the hop limit; -1 is the route's default, as for IP_TTL. */
+		if (v < -1 || v > 255)
+			rc = -EINVAL;
+		else
+			s->ttl = (uint8_t)(v == -1 ? US_IP4_DEFTTL : v);
+		break;
+	case OPT_TCLASS:
+		if (v < -1 || v > 255)
+			rc = -EINVAL;
+		else
+			s->tos = (uint8_t)(v == -1 ? 0 : v);
 		break;
 	case OPT_REUSEPORT:
 		/*
@@ -273,9 +305,20 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 		us_rt_leave();
 		return errno = EBADF, -1;
 	}
+	if (level == IPPROTO_IPV6 && s->family != USOCK_AF_INET6)
+		o = OPT_NONE;
 	switch (o) {
 	case OPT_REUSEADDR:
 		v = (s->flags & US_SO_REUSEADDR) != 0;
+		break;
+	case OPT_V6ONLY:
+		v = (s->flags & US_SO_V6ONLY) != 0;
+		break;
+	case OPT_HOPS:
+		v = s->ttl;
+		break;
+	case OPT_TCLASS:
+		v = s->tos;
 		break;
 	case OPT_REUSEPORT:
 		v = (s->flags & US_SO_REUSEPORT) != 0;

@@ -14,6 +14,7 @@
 struct us_stack;
 struct us_pkt;
 struct us_sock;
+struct us_ep;
 struct us_tcb;
 
 /* States in RFC order: state >= US_TCPS_ESTABLISHED means synchronized. */
@@ -241,7 +242,30 @@ struct us_tcp {
 extern const struct us_tcp_cc us_tcp_newreno;
 extern const struct us_tcp_cc us_tcp_cubic;
 
+/*
+ * A connection's addresses and ports, either family: what lookups, the
+ * hash, the ISN and cookies, and segments sent outside a connection use.
+ */
+struct us_tcp_ends {
+	uint8_t v6;		/* laddr6/faddr6 apply; else laddr/faddr */
+	uint16_t lport;		/* host order */
+	uint16_t fport;
+	uint32_t laddr;		/* IPv4, host order */
+	uint32_t faddr;
+	struct us_in6 laddr6;	/* IPv6 */
+	struct us_in6 faddr6;
+};
+
 /* tcp_subr.c */
+/* The ends of a socket's connection. */
+void us_tcp_ends_sock(const struct us_sock *so, struct us_tcp_ends *e);
+/* The ends a received segment belongs to, seen from our side. */
+void us_tcp_ends_pkt(const struct us_pkt *pkt, uint16_t dport, uint16_t sport,
+		     struct us_tcp_ends *e);
+/* The MSS we announce to the socket's peer: the (path) MTU less the headers. */
+uint16_t us_tcp_our_mss(const struct us_stack *st, const struct us_sock *so);
+/* The words a cookie's keyed hash takes for e (addresses and ports); returns how many (<= 5). */
+uint32_t us_tcp_cookie_words(const struct us_tcp_ends *e, uint64_t w[5]);
 int us_tcp_init(struct us_stack *st);
 void us_tcp_fini(struct us_stack *st);
 struct us_tcb *us_tcb_new(struct us_stack *st, struct us_sock *so);
@@ -251,19 +275,18 @@ void us_tcb_free(struct us_stack *st, struct us_tcb *tp);
 void us_tcp_orphan_free(struct us_stack *st, struct us_tcb *tp);
 uint64_t us_siphash(const uint8_t key[16], const uint64_t *words, int n);
 /* RFC 7323 5.4: the TSval offset for a pair of hosts. */
-uint32_t us_tcp_ts_offset(const struct us_stack *st, uint32_t laddr, uint32_t faddr);
+uint32_t us_tcp_ts_offset(const struct us_stack *st, const struct us_tcp_ends *e);
 /* Stack time in microseconds, never 0 (0 means "not timing"); wraps after 71 minutes. */
 uint32_t us_tcp_usnow(const struct us_stack *st);
 void us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state);
 int us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp);
 void us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp);
-struct us_tcb *us_tcp_lookup(struct us_stack *st, uint32_t laddr, uint16_t lport,
-			     uint32_t faddr, uint16_t fport);
-struct us_sock *us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
+struct us_tcb *us_tcp_lookup(struct us_stack *st, const struct us_tcp_ends *e);
+/* The listener for e's local end: one bound to its address beats a wildcard. */
+struct us_sock *us_tcp_lookup_listener(struct us_stack *st, const struct us_tcp_ends *e);
 /* Connections still exchanging segments (not TIME_WAIT or CLOSED). */
 uint32_t us_tcp_active(const struct us_stack *st);
-uint32_t us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-		    uint16_t fport);
+uint32_t us_tcp_iss(struct us_stack *st, const struct us_tcp_ends *e);
 /*
  * Arms (when > 0, ns of stack time) or stops (0) a timer and keeps the heap
  * in order.  Deadlines are kept in whole milliseconds, rounded up: a timer
@@ -290,8 +313,11 @@ const struct us_tcp_cc *us_tcp_cc_find(const char *name);
 /* Sends whatever the state, windows and queues allow.  Returns 0 or -E. */
 int us_tcp_output(struct us_stack *st, struct us_tcb *tp);
 /* Sends a bare segment outside any connection (RST, challenge ACK, SYN-ACK for cookies). */
-void us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t lport,
-		    uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags);
+void us_tcp_respond(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_ends *e,
+		    uint32_t seq, uint32_t ack, uint8_t flags);
+/* us_tcp_respond to the peer of so. */
+void us_tcp_respond_sock(struct us_stack *st, struct us_tcb *tp, const struct us_sock *so,
+			 uint32_t seq, uint32_t ack, uint8_t flags);
 /* Sends a bare ACK now (header prediction's every-second-segment ACK). */
 void us_tcp_ack_now(struct us_stack *st, struct us_tcb *tp);
 /* Sends a keepalive or zero-window probe. */
@@ -337,13 +363,11 @@ void us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, 
 
 /* tcp_syncookie.c (RFC 4987 3.6) */
 /* The ISN for a SYN-ACK that keeps no state. */
-uint32_t us_tcp_cookie_make(const struct us_stack *st, uint32_t laddr, uint16_t lport,
-			    uint32_t faddr, uint16_t fport, uint32_t isn, uint16_t mss, int wscale,
-			    int sack, int ts);
+uint32_t us_tcp_cookie_make(const struct us_stack *st, const struct us_tcp_ends *e, uint32_t isn,
+			    uint16_t mss, int wscale, int sack, int ts);
 /* Checks the cookie an ACK returns (ACK - 1); fills mss/wscale/sack_ok/has_ts.  0 or -1. */
-int us_tcp_cookie_check(const struct us_stack *st, uint32_t laddr, uint16_t lport,
-			uint32_t faddr, uint16_t fport, uint32_t isn, uint32_t cookie,
-			struct us_tcp_seg *opts);
+int us_tcp_cookie_check(const struct us_stack *st, const struct us_tcp_ends *e, uint32_t isn,
+			uint32_t cookie, struct us_tcp_seg *opts);
 
 /* tcp_timer.c */
 void us_tcp_timers(struct us_stack *st, uint64_t now);
@@ -351,11 +375,15 @@ void us_tcp_timers(struct us_stack *st, uint64_t now);
 /* tcp_usr.c: the calls the socket layer makes; none blocks (-EAGAIN instead). */
 int us_tcp_attach(struct us_stack *st, struct us_sock *so);
 int us_tcp_bind(struct us_stack *st, struct us_sock *so, uint32_t addr, uint16_t port);
+/* The same for an end of either family. */
+int us_tcp_bind_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep);
 int us_tcp_listen(struct us_stack *st, struct us_sock *so, int backlog);
 /* Takes a finished connection off the listener's queue: returns it or NULL (-EAGAIN). */
 struct us_sock *us_tcp_accept(struct us_stack *st, struct us_sock *so, int *err);
 /* Starts (or checks on) an active open: 0 established, -EINPROGRESS, -EALREADY, or the error. */
 int us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t fport);
+/* The same for a peer of either family (a v4 one on an AF_INET6 socket makes it speak IPv4). */
+int us_tcp_connect_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep);
 /* Queues up to len bytes; returns bytes queued, -EAGAIN when full, or -EPIPE etc. */
 ssize_t us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len,
 		    int more);

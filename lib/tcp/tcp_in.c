@@ -12,11 +12,11 @@
 #include "usock.h"
 #include "../core/stack.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
 #include "tcp.h"
 
-#define US_TCP_HLEN		20
 #define TCP_DELACK_NS		40000000ull	/* Linux's delayed-ACK time; RFC 1122 allows 500 ms */
 #define TCP_2MSL_NS		(60ull * 1000000000ull)	/* TIME_WAIT: 2 x 30 s MSL, as Linux */
 #define TCP_FIN2_NS		(60ull * 1000000000ull)	/* FIN_WAIT_2 of a closed socket */
@@ -102,15 +102,15 @@ static void
 reset_for(struct us_stack *st, const struct us_pkt *pkt, uint16_t sport, uint16_t dport,
 	  const struct us_tcp_seg *seg)
 {
+	struct us_tcp_ends e;
+
 	if (seg->flags & US_TH_RST)
 		return;
-	if (us_ip4_is_bcast(st, pkt->ip_dst) || (pkt->flags & US_PKT_BCAST))
-		return;
+	us_tcp_ends_pkt(pkt, dport, sport, &e);
 	if (seg->flags & US_TH_ACK)
-		us_tcp_respond(st, NULL, pkt->ip_dst, dport, pkt->ip_src, sport, seg->ack, 0,
-			       US_TH_RST);
+		us_tcp_respond(st, NULL, &e, seg->ack, 0, US_TH_RST);
 	else
-		us_tcp_respond(st, NULL, pkt->ip_dst, dport, pkt->ip_src, sport, 0,
+		us_tcp_respond(st, NULL, &e, 0,
 			       seg->seq + seg->len + ((seg->flags & US_TH_SYN) ? 1 : 0) +
 				       ((seg->flags & US_TH_FIN) ? 1 : 0),
 			       US_TH_RST | US_TH_ACK);
@@ -120,7 +120,10 @@ reset_for(struct us_stack *st, const struct us_pkt *pkt, uint16_t sport, uint16_
 static void
 syn_options(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_seg *seg)
 {
-	uint32_t mss = seg->mss != 0 ? seg->mss : 536;
+	/* RFC 9293 3.7.1 and RFC 8200 5: the MSS to assume when the peer states none. */
+	uint32_t mss = seg->mss != 0			      ? seg->mss
+		       : tp->so != NULL && (tp->so->flags & US_SO_V6) ? 1220
+								      : 536;
 
 	(void)st;
 	if (seg->wscale >= 0 && (tp->t_flags & US_TF_REQ_SCALE)) {
@@ -182,6 +185,7 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 {
 	struct us_sock *so;
 	struct us_tcb *tp;
+	struct us_tcp_ends e;
 	int err = 0;
 	uint32_t cap = ls->backlog > 0 ? (uint32_t)ls->backlog : 1;
 
@@ -208,8 +212,9 @@ passive_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
-	tp->iss = us_tcp_iss(st, so->laddr, so->lport, so->faddr, so->fport);
-	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, so->faddr);
+	us_tcp_ends_sock(so, &e);
+	tp->iss = us_tcp_iss(st, &e);
+	tp->ts_offset = us_tcp_ts_offset(st, &e);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	/*
 	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits
@@ -243,14 +248,23 @@ conn_sock(struct us_stack *st, struct us_sock *ls, const struct us_pkt *pkt, uin
 	struct us_sock *so;
 	struct us_tcb *tp;
 
-	so = us_sock_create(st, USOCK_AF_INET, USOCK_SOCK_STREAM, USOCK_IPPROTO_TCP, err);
+	/* The listener's family: an AF_INET6 listener names IPv4 peers v4-mapped. */
+	so = us_sock_create(st, ls->family, USOCK_SOCK_STREAM, USOCK_IPPROTO_TCP, err);
 	if (so == NULL)
 		return NULL;
-	so->laddr = pkt->ip_dst;
+	if (pkt->flags & US_PKT_IP6) {
+		so->laddr6 = pkt->ip6_dst;
+		so->faddr6 = pkt->ip6_src;
+	} else {
+		so->flags &= ~US_SO_V6;
+		so->laddr = pkt->ip_dst;
+		so->faddr = pkt->ip_src;
+	}
 	so->lport = dport;
-	so->faddr = pkt->ip_src;
 	so->fport = sport;
-	so->flags |= US_SO_BOUND | US_SO_CONNECTED | (ls->flags & US_SO_REUSEADDR);
+	so->flags |= US_SO_BOUND | US_SO_CONNECTED |
+		     (ls->flags & (US_SO_REUSEADDR | US_SO_V6ONLY));
+	so->tcb->t_ourmss = us_tcp_our_mss(st, so);
 	so->rcvbuf = ls->rcvbuf;
 	so->sndbuf = ls->sndbuf;
 	so->ttl = ls->ttl;
@@ -282,29 +296,36 @@ send_cookie(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 {
 	struct us_sock so;
 	struct us_tcb tp;
+	struct us_tcp_ends e;
 
 	memset(&so, 0, sizeof(so));
 	memset(&tp, 0, sizeof(tp));
-	so.laddr = pkt->ip_dst;
+	us_tcp_ends_pkt(pkt, dport, sport, &e);
+	if (e.v6) {
+		so.flags = US_SO_V6;
+		so.laddr6 = e.laddr6;
+		so.faddr6 = e.faddr6;
+	} else {
+		so.laddr = e.laddr;
+		so.faddr = e.faddr;
+	}
 	so.lport = dport;
-	so.faddr = pkt->ip_src;
 	so.fport = sport;
 	so.rcvbuf = ls->rcvbuf;
 	so.ttl = ls->ttl;
 	so.tos = ls->tos;
 	tp.so = &so;
 	tp.t_heap = UINT32_MAX;
-	tp.t_ourmss = (uint16_t)(st->mtu - 40);
+	tp.t_ourmss = us_tcp_our_mss(st, &so);
 	tp.t_flags = US_TF_REQ_SCALE | US_TF_REQ_TSTMP;
 	tp.rcv_wscale = our_wscale(ls->rcvbuf);
-	tp.ts_offset = us_tcp_ts_offset(st, pkt->ip_dst, pkt->ip_src);
+	tp.ts_offset = us_tcp_ts_offset(st, &e);
 	tp.cc = &us_tcp_newreno;
 	syn_options(st, &tp, seg);
 	tp.irs = seg->seq;
 	tp.rcv_nxt = seg->seq + 1;
 	tp.rcv_adv = tp.rcv_nxt;
-	tp.iss = us_tcp_cookie_make(st, so.laddr, dport, so.faddr, sport, seg->seq,
-				    seg->mss != 0 ? seg->mss : 536,
+	tp.iss = us_tcp_cookie_make(st, &e, seg->seq, seg->mss != 0 ? seg->mss : e.v6 ? 1220 : 536,
 				    (tp.t_flags & US_TF_RCVD_SCALE) ? seg->wscale : -1,
 				    (tp.t_flags & US_TF_SACK_PERMIT) != 0,
 				    (tp.t_flags & US_TF_RCVD_TSTMP) != 0);
@@ -325,13 +346,14 @@ cookie_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	    uint16_t dport, struct us_tcp_seg *seg)
 {
 	struct us_tcp_seg opts;
+	struct us_tcp_ends e;
 	struct us_sock *so;
 	struct us_tcb *tp;
 	uint32_t cap = ls->backlog > 0 ? (uint32_t)ls->backlog : 1;
 	int err = 0;
 
-	if (us_tcp_cookie_check(st, pkt->ip_dst, dport, pkt->ip_src, sport, seg->seq - 1,
-				seg->ack - 1, &opts) != 0) {
+	us_tcp_ends_pkt(pkt, dport, sport, &e);
+	if (us_tcp_cookie_check(st, &e, seg->seq - 1, seg->ack - 1, &opts) != 0) {
 		st->stats->tcp.syncookie_bad++;
 		return 0;
 	}
@@ -342,7 +364,7 @@ cookie_open(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	tp = so->tcb;
 	tp->rcv_wscale = our_wscale(so->rcvbuf);
 	/* Our timestamps continue the cookie SYN-ACK's clock, or the peer's PAWS drops us. */
-	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, so->faddr);
+	tp->ts_offset = us_tcp_ts_offset(st, &e);
 	opts.tsval = seg->tsval;
 	opts.has_ts = opts.has_ts && seg->has_ts;
 	syn_options(st, tp, &opts);
@@ -835,8 +857,7 @@ syn_sent_input(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt,
 		/* First: an ACK of something we never sent is answered with a reset. */
 		if (SEQ_LEQ(seg->ack, tp->iss) || SEQ_GT(seg->ack, tp->snd_max)) {
 			if (!(seg->flags & US_TH_RST))
-				us_tcp_respond(st, NULL, so->laddr, so->lport, so->faddr, so->fport,
-					       seg->ack, 0, US_TH_RST);
+				us_tcp_respond_sock(st, NULL, so, seg->ack, 0, US_TH_RST);
 			goto drop;
 		}
 	}
@@ -1081,7 +1102,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 		goto drop;
 	if (tp->state == US_TCPS_SYN_RECEIVED) {
 		if (SEQ_LEQ(seg->ack, tp->snd_una) || SEQ_GT(seg->ack, tp->snd_max)) {
-			us_tcp_respond(st, NULL, so->laddr, so->lport, so->faddr, so->fport, seg->ack,
+			us_tcp_respond_sock(st, NULL, so, seg->ack,
 				       0, US_TH_RST);
 			goto drop;
 		}
@@ -1095,7 +1116,7 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			us_tcp_timer_set(st, tp, US_TCPT_KEEP,
 					 st->now + (uint64_t)tp->t_keepidle * 1000000000ull);
 		if (to_accept_queue(st, tp) != 0) {
-			us_tcp_respond(st, NULL, so->laddr, so->lport, so->faddr, so->fport, seg->ack,
+			us_tcp_respond_sock(st, NULL, so, seg->ack,
 				       0, US_TH_RST);
 			us_pkt_free(pkt);
 			us_tcp_discard(st, so);
@@ -1235,6 +1256,7 @@ us_tcp_input(struct us_stack *st, struct us_pkt *pkt)
 	const uint8_t *th = us_pkt_data(pkt);
 	uint32_t len = us_pkt_chain_len(pkt), off;
 	uint16_t sport, dport;
+	struct us_tcp_ends e;
 	struct us_tcb *tp;
 
 	ts->rx++;
@@ -1248,14 +1270,18 @@ us_tcp_input(struct us_stack *st, struct us_pkt *pkt)
 		goto drop;
 	}
 	if (!(pkt->flags & US_PKT_CSUM_OK) &&
-	    us_cksum_fold(us_cksum_chain(us_cksum_pseudo4(pkt->ip_src, pkt->ip_dst,
-							  US_IPPROTO_TCP, len),
+	    us_cksum_fold(us_cksum_chain((pkt->flags & US_PKT_IP6)
+						 ? us_cksum_pseudo6(&pkt->ip6_src, &pkt->ip6_dst,
+								    US_IPPROTO_TCP, len)
+						 : us_cksum_pseudo4(pkt->ip_src, pkt->ip_dst,
+								    US_IPPROTO_TCP, len),
 					 pkt, 0, len)) != 0) {
 		ts->rx_badsum++;
 		goto drop;
 	}
 	/* TCP is unicast only (RFC 9293 3.9.1.1 / RFC 1122 4.2.3.10). */
-	if (us_ip4_is_bcast(st, pkt->ip_dst) || (pkt->flags & US_PKT_BCAST)) {
+	if ((pkt->flags & (US_PKT_BCAST | US_PKT_MCAST)) ||
+	    (!(pkt->flags & US_PKT_IP6) && us_ip4_is_bcast(st, pkt->ip_dst))) {
 		ts->rx_badflags++;
 		goto drop;
 	}
@@ -1279,7 +1305,8 @@ us_tcp_input(struct us_stack *st, struct us_pkt *pkt)
 	}
 	chain_trim_front(pkt, off);
 
-	tp = us_tcp_lookup(st, pkt->ip_dst, dport, pkt->ip_src, sport);
+	us_tcp_ends_pkt(pkt, dport, sport, &e);
+	tp = us_tcp_lookup(st, &e);
 	if (tp != NULL && tp->state == US_TCPS_TIME_WAIT && (seg.flags & US_TH_SYN) &&
 	    !(seg.flags & US_TH_ACK)) {
 		/*
@@ -1290,14 +1317,14 @@ us_tcp_input(struct us_stack *st, struct us_pkt *pkt)
 			    (seg.has_ts && (tp->t_flags & US_TF_RCVD_TSTMP) &&
 			     (int32_t)(seg.tsval - tp->ts_recent) > 0);
 
-		if (newer && us_tcp_lookup_listener(st, pkt->ip_dst, dport) != NULL) {
+		if (newer && us_tcp_lookup_listener(st, &e) != NULL) {
 			ts->timewait_reused++;
 			us_tcp_orphan_free(st, tp);
 			tp = NULL;
 		}
 	}
 	if (tp == NULL) {
-		struct us_sock *ls = us_tcp_lookup_listener(st, pkt->ip_dst, dport);
+		struct us_sock *ls = us_tcp_lookup_listener(st, &e);
 
 		if (ls != NULL && (seg.flags & (US_TH_SYN | US_TH_ACK | US_TH_RST)) == US_TH_SYN) {
 			passive_open(st, ls, pkt, sport, dport, &seg);
@@ -1323,11 +1350,11 @@ drop:
 	us_pkt_free(pkt);
 }
 
-void
-us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, uint16_t fport,
-		uint32_t seq, uint16_t mtu)
+/* An ICMP or ICMPv6 error about a segment of the connection e (mss: what PTB allows). */
+static void
+ctlinput(struct us_stack *st, int err, const struct us_tcp_ends *e, uint32_t seq, uint32_t mss)
 {
-	struct us_tcb *tp = us_tcp_lookup(st, st->ip4, lport, faddr, fport);
+	struct us_tcb *tp = us_tcp_lookup(st, e);
 
 	if (tp == NULL)
 		return;
@@ -1335,9 +1362,7 @@ us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, ui
 	if (SEQ_LT(seq, tp->snd_una) || SEQ_GT(seq, tp->snd_max))
 		return;
 	if (err == EMSGSIZE) {
-		/* RFC 1191: fragmentation needed; lower the MSS to the next-hop MTU. */
-		uint32_t mss = mtu > 68 ? (uint32_t)mtu - 40 : 0;
-
+		/* RFC 1191, RFC 8201: lower the MSS to the next-hop MTU. */
 		if (tp->t_flags & US_TF_RCVD_TSTMP)
 			mss -= 12;
 		if (mss >= 256 && mss < tp->t_maxseg) {
@@ -1356,4 +1381,27 @@ us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, ui
 	}
 	/* Soft error: kept, reported if the connection later times out. */
 	tp->t_softerror = (uint8_t)err;
+}
+
+void
+us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, uint16_t fport,
+		uint32_t seq, uint16_t mtu)
+{
+	struct us_tcp_ends e = { .v6 = 0, .lport = lport, .fport = fport, .laddr = st->ip4,
+				 .faddr = faddr };
+
+	ctlinput(st, err, &e, seq, mtu > 68 ? (uint32_t)mtu - US_IP4_HLEN - US_TCP_HLEN : 0);
+}
+
+void
+us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
+		 uint16_t fport, uint32_t seq, uint32_t mtu)
+{
+	struct us_tcp_ends e = { .v6 = 1, .lport = lport, .fport = fport, .faddr6 = *faddr };
+	uint32_t mss = mtu < US_IP6_MINMTU ? US_IP6_MINMTU : mtu;
+
+	/* The error quotes our segment, so its source was ours: the address we sent from. */
+	if (us_ip6_select_src(st, faddr, &e.laddr6) != 0)
+		return;
+	ctlinput(st, err, &e, seq, mss - US_IP6_HLEN - US_TCP_HLEN);
 }

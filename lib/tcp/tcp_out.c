@@ -12,11 +12,11 @@
 #include "usock.h"
 #include "../core/stack.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
 #include "tcp.h"
 
-#define US_TCP_HLEN	20
 #define US_TCP_MAXWIN	65535u
 
 /* Writes our options for a segment with these flags; returns their length (multiple of 4). */
@@ -110,11 +110,19 @@ rcv_window(struct us_tcb *tp)
  * it, the pseudo-header sum the link starts from.
  */
 static void
-put_sum(struct us_stack *st, struct us_pkt *pkt, uint8_t *th, uint32_t len, uint32_t laddr,
-	uint32_t faddr)
+put_sum(struct us_stack *st, struct us_pkt *pkt, uint8_t *th, uint32_t len,
+	const struct us_tcp_ends *e)
 {
-	uint64_t ph = us_cksum_pseudo4(laddr, faddr, US_IPPROTO_TCP, len);
+	uint64_t ph;
 
+	if (e->v6) {
+		/* Summed here: the drivers offload IPv4's checksums only. */
+		ph = us_cksum_pseudo6(&e->laddr6, &e->faddr6, US_IPPROTO_TCP, len);
+		us_put16(th + 16, 0);
+		us_put16(th + 16, us_cksum_fold(us_cksum_add(ph, th, len)));
+		return;
+	}
+	ph = us_cksum_pseudo4(e->laddr, e->faddr, US_IPPROTO_TCP, len);
 	if (us_ip4_l4_offload(st, len)) {
 		us_put16(th + 16, (uint16_t)~us_cksum_fold(ph));
 		pkt->flags |= US_PKT_TX_L4_CSUM;
@@ -122,6 +130,17 @@ put_sum(struct us_stack *st, struct us_pkt *pkt, uint8_t *th, uint32_t len, uint
 	}
 	us_put16(th + 16, 0);
 	us_put16(th + 16, us_cksum_fold(us_cksum_add(ph, th, len)));
+}
+
+/* Hands a finished segment to IP of e's family. */
+static int
+ip_output(struct us_stack *st, struct us_pkt *pkt, const struct us_tcp_ends *e, uint8_t tos,
+	  uint8_t ttl)
+{
+	if (e->v6)
+		return us_ip6_output(st, pkt, &e->laddr6, &e->faddr6, US_IPPROTO_TCP, tos,
+				     ttl == US_IP4_DEFTTL ? us_ip6_hlim(st) : ttl, 0);
+	return us_ip4_output(st, pkt, e->laddr, e->faddr, US_IPPROTO_TCP, tos, ttl);
 }
 
 /*
@@ -133,6 +152,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 {
 	struct us_sock *so = tp->so;
 	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+	struct us_tcp_ends e;
 	uint32_t hlen, win;
 	uint8_t *th;
 	int rc;
@@ -141,6 +161,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 		st->stats->tcp.tx_nobuf++;
 		return -ENOBUFS;
 	}
+	us_tcp_ends_sock(so, &e);
 	th = us_pkt_append(pkt, US_TCP_HLEN);
 	hlen = US_TCP_HLEN + put_options(st, tp, th + US_TCP_HLEN, flags);
 	us_pkt_append(pkt, hlen - US_TCP_HLEN);
@@ -165,7 +186,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 	us_put16(th + 14, (uint16_t)((flags & US_TH_SYN) ? (win > US_TCP_MAXWIN ? US_TCP_MAXWIN : win)
 						      : win >> tp->rcv_wscale));
 	us_put16(th + 18, 0);
-	put_sum(st, pkt, th, hlen + len, so->laddr, so->faddr);
+	put_sum(st, pkt, th, hlen + len, &e);
 	if (flags & US_TH_ACK) {
 		tp->last_ack_sent = tp->rcv_nxt;
 		if (!(flags & US_TH_SYN) || tp->state >= US_TCPS_SYN_RECEIVED) {
@@ -184,7 +205,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 	st->stats->tcp.tx++;
 	if (len == 0 && !(flags & (US_TH_SYN | US_TH_FIN | US_TH_RST)))
 		st->stats->tcp.tx_ack++;
-	rc = us_ip4_output(st, pkt, so->laddr, so->faddr, US_IPPROTO_TCP, so->tos, so->ttl);
+	rc = ip_output(st, pkt, &e, so->tos, so->ttl);
 	return rc;
 }
 
@@ -431,8 +452,8 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 }
 
 void
-us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t lport,
-	       uint32_t faddr, uint16_t fport, uint32_t seq, uint32_t ack, uint8_t flags)
+us_tcp_respond(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_ends *e, uint32_t seq,
+	       uint32_t ack, uint8_t flags)
 {
 	struct us_pkt *pkt = us_pkt_alloc(st->pool);
 	uint32_t hlen = US_TCP_HLEN;
@@ -454,8 +475,8 @@ us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t 
 		us_put32(o + 8, tp->ts_recent);
 		hlen += 12;
 	}
-	us_put16(th, lport);
-	us_put16(th + 2, fport);
+	us_put16(th, e->lport);
+	us_put16(th + 2, e->fport);
 	us_put32(th + 4, seq);
 	us_put32(th + 8, (flags & US_TH_ACK) ? ack : 0);
 	th[12] = (uint8_t)((hlen / 4) << 4);
@@ -464,11 +485,21 @@ us_tcp_respond(struct us_stack *st, struct us_tcb *tp, uint32_t laddr, uint16_t 
 									 tp->rcv_wscale)
 							     : 0);
 	us_put16(th + 18, 0);
-	put_sum(st, pkt, th, hlen, laddr, faddr);
+	put_sum(st, pkt, th, hlen, e);
 	st->stats->tcp.tx++;
 	if (flags & US_TH_RST)
 		st->stats->tcp.tx_rst++;
-	us_ip4_output(st, pkt, laddr, faddr, US_IPPROTO_TCP, 0, US_IP4_DEFTTL);
+	ip_output(st, pkt, e, 0, US_IP4_DEFTTL);
+}
+
+void
+us_tcp_respond_sock(struct us_stack *st, struct us_tcb *tp, const struct us_sock *so, uint32_t seq,
+		    uint32_t ack, uint8_t flags)
+{
+	struct us_tcp_ends e;
+
+	us_tcp_ends_sock(so, &e);
+	us_tcp_respond(st, tp, &e, seq, ack, flags);
 }
 
 void

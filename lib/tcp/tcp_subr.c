@@ -11,6 +11,7 @@
 
 #include "usock.h"
 #include "../core/stack.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
 #include "tcp.h"
@@ -61,16 +62,24 @@ us_siphash(const uint8_t key[16], const uint64_t *words, int n)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/* An IPv6 address folded to 32 bits, for the bucket hash only. */
 static uint32_t
-conn_hash(const struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-	  uint16_t fport)
+fold6(const struct us_in6 *a)
 {
+	return us_get32(a->b) ^ us_get32(a->b + 4) ^ us_get32(a->b + 8) ^ us_get32(a->b + 12);
+}
+
+static uint32_t
+conn_hash(const struct us_stack *st, const struct us_tcp_ends *e)
+{
+	uint32_t laddr = e->v6 ? fold6(&e->laddr6) : e->laddr;
+	uint32_t faddr = e->v6 ? fold6(&e->faddr6) : e->faddr;
 	uint64_t salt;
 	uint64_t h;
 
 	memcpy(&salt, st->tcp.isn_key + 8, 8);
 	/* Salted so a remote host cannot aim many connections at one bucket. */
-	h = ((uint64_t)faddr << 32 | (uint64_t)fport << 16 | lport) ^ salt;
+	h = ((uint64_t)faddr << 32 | (uint64_t)e->fport << 16 | e->lport) ^ salt;
 	h ^= (uint64_t)laddr * 0x9e3779b97f4a7c15ull;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -111,12 +120,81 @@ boot_key(uint8_t key[16])
 	fclose(f);
 }
 
-uint32_t
-us_tcp_ts_offset(const struct us_stack *st, uint32_t laddr, uint32_t faddr)
+/*
+ * The words the keyed hashes (ISN, timestamp offset, cookies) take: both
+ * addresses, then the ports when ports is set.  Returns how many.
+ */
+static int
+ends_words(const struct us_tcp_ends *e, int ports, uint64_t w[5])
 {
-	uint64_t w = (uint64_t)laddr << 32 | faddr;
+	int n;
 
-	return (uint32_t)us_siphash(st->tcp.ts_key, &w, 1);
+	if (e->v6) {
+		memcpy(&w[0], e->laddr6.b, 8);
+		memcpy(&w[1], e->laddr6.b + 8, 8);
+		memcpy(&w[2], e->faddr6.b, 8);
+		memcpy(&w[3], e->faddr6.b + 8, 8);
+		n = 4;
+	} else {
+		w[0] = (uint64_t)e->laddr << 32 | e->faddr;
+		n = 1;
+	}
+	if (ports)
+		w[n++] = (uint64_t)e->lport << 16 | e->fport;
+	return n;
+}
+
+uint32_t
+us_tcp_ts_offset(const struct us_stack *st, const struct us_tcp_ends *e)
+{
+	uint64_t w[5];
+	int n = ends_words(e, 0, w);
+
+	return (uint32_t)us_siphash(st->tcp.ts_key, w, n);
+}
+
+uint32_t
+us_tcp_cookie_words(const struct us_tcp_ends *e, uint64_t w[5])
+{
+	return (uint32_t)ends_words(e, 1, w);
+}
+
+void
+us_tcp_ends_sock(const struct us_sock *so, struct us_tcp_ends *e)
+{
+	e->v6 = (so->flags & US_SO_V6) != 0;
+	e->lport = so->lport;
+	e->fport = so->fport;
+	e->laddr = so->laddr;
+	e->faddr = so->faddr;
+	if (e->v6) {
+		e->laddr6 = so->laddr6;
+		e->faddr6 = so->faddr6;
+	}
+}
+
+void
+us_tcp_ends_pkt(const struct us_pkt *pkt, uint16_t dport, uint16_t sport, struct us_tcp_ends *e)
+{
+	e->v6 = (pkt->flags & US_PKT_IP6) != 0;
+	e->lport = dport;
+	e->fport = sport;
+	if (e->v6) {
+		e->laddr = e->faddr = 0;
+		e->laddr6 = pkt->ip6_dst;
+		e->faddr6 = pkt->ip6_src;
+	} else {
+		e->laddr = pkt->ip_dst;
+		e->faddr = pkt->ip_src;
+	}
+}
+
+uint16_t
+us_tcp_our_mss(const struct us_stack *st, const struct us_sock *so)
+{
+	if (so->flags & US_SO_V6)
+		return (uint16_t)(us_ip6_path_mtu(st, &so->faddr6) - US_IP6_HLEN - US_TCP_HLEN);
+	return (uint16_t)(st->mtu - US_IP4_HLEN - US_TCP_HLEN);
 }
 
 int
@@ -439,8 +517,11 @@ rehash(struct us_stack *st)
 
 		while (tp != NULL) {
 			struct us_tcb *next = tp->t_hnext;
-			uint32_t b = conn_hash(st, tp->so->laddr, tp->so->lport, tp->so->faddr,
-					       tp->so->fport);
+			struct us_tcp_ends e;
+			uint32_t b;
+
+			us_tcp_ends_sock(tp->so, &e);
+			b = conn_hash(st, &e);
 
 			tp->t_hnext = h[b];
 			h[b] = tp;
@@ -453,14 +534,15 @@ rehash(struct us_stack *st)
 int
 us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp)
 {
-	struct us_sock *so = tp->so;
+	struct us_tcp_ends e;
 	uint32_t b;
 
-	if (us_tcp_lookup(st, so->laddr, so->lport, so->faddr, so->fport) != NULL)
+	us_tcp_ends_sock(tp->so, &e);
+	if (us_tcp_lookup(st, &e) != NULL)
 		return -EADDRINUSE;
 	if (st->tcp.nconn >= 2 * st->tcp.nhash)
 		rehash(st);
-	b = conn_hash(st, so->laddr, so->lport, so->faddr, so->fport);
+	b = conn_hash(st, &e);
 	tp->t_hnext = st->tcp.hash[b];
 	st->tcp.hash[b] = tp;
 	st->tcp.nconn++;
@@ -471,12 +553,14 @@ void
 us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp)
 {
 	struct us_sock *so = tp->so;
+	struct us_tcp_ends e;
 	struct us_tcb **pp;
 
-	if (so == NULL || so->faddr == 0)
+	/* Hashed connections have a remote port; a socket that never connected has none. */
+	if (so == NULL || so->fport == 0)
 		return;
-	for (pp = &st->tcp.hash[conn_hash(st, so->laddr, so->lport, so->faddr, so->fport)];
-	     *pp != NULL; pp = &(*pp)->t_hnext)
+	us_tcp_ends_sock(so, &e);
+	for (pp = &st->tcp.hash[conn_hash(st, &e)]; *pp != NULL; pp = &(*pp)->t_hnext)
 		if (*pp == tp) {
 			*pp = tp->t_hnext;
 			tp->t_hnext = NULL;
@@ -486,34 +570,38 @@ us_tcp_hash_remove(struct us_stack *st, struct us_tcb *tp)
 }
 
 struct us_tcb *
-us_tcp_lookup(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-	      uint16_t fport)
+us_tcp_lookup(struct us_stack *st, const struct us_tcp_ends *e)
 {
 	struct us_tcb *tp;
 
-	for (tp = st->tcp.hash[conn_hash(st, laddr, lport, faddr, fport)]; tp != NULL;
-	     tp = tp->t_hnext) {
+	for (tp = st->tcp.hash[conn_hash(st, e)]; tp != NULL; tp = tp->t_hnext) {
 		struct us_sock *so = tp->so;
 
-		if (so->lport == lport && so->fport == fport && so->faddr == faddr &&
-		    so->laddr == laddr)
+		if (so->lport != e->lport || so->fport != e->fport ||
+		    !(so->flags & US_SO_V6) != !e->v6)
+			continue;
+		if (e->v6 ? us_in6_eq(&so->faddr6, &e->faddr6) && us_in6_eq(&so->laddr6, &e->laddr6)
+			  : so->faddr == e->faddr && so->laddr == e->laddr)
 			return tp;
 	}
 	return NULL;
 }
 
 struct us_sock *
-us_tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport)
+us_tcp_lookup_listener(struct us_stack *st, const struct us_tcp_ends *e)
 {
 	struct us_sock *so, *wild = NULL;
 
-	for (so = st->tcp.lhash[lport & (st->tcp.nlhash - 1)]; so != NULL; so = so->hnext) {
-		if (so->lport != lport)
+	for (so = st->tcp.lhash[e->lport & (st->tcp.nlhash - 1)]; so != NULL; so = so->hnext) {
+		int m;
+
+		if (so->lport != e->lport)
 			continue;
-		if (so->laddr == laddr)
+		m = us_sock_local_match(so, e->v6, e->laddr, &e->laddr6);
+		if (m == 2)
 			return so;
-		if (so->laddr == 0)
-			wild = so;
+		if (m == 1 && (wild == NULL || (wild->flags & US_SO_V6)))
+			wild = so;	/* for IPv4, an AF_INET wildcard beats a dual-stack one */
 	}
 	return wild;
 }
@@ -533,14 +621,13 @@ us_tcp_active(const struct us_stack *st)
 }
 
 uint32_t
-us_tcp_iss(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+us_tcp_iss(struct us_stack *st, const struct us_tcp_ends *e)
 {
-	uint64_t w[2];
+	uint64_t w[5];
+	int n = ends_words(e, 1, w);
 
 	/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
-	w[0] = (uint64_t)laddr << 32 | faddr;
-	w[1] = (uint64_t)lport << 16 | fport;
-	return (uint32_t)us_siphash(st->tcp.isn_key, w, 2) + (uint32_t)(st->now / 4000);
+	return (uint32_t)us_siphash(st->tcp.isn_key, w, n) + (uint32_t)(st->now / 4000);
 }
 
 uint32_t

@@ -20,20 +20,18 @@
 static const uint16_t mss_table[4] = { 1460, 1220, 536, 256 };
 
 static uint32_t
-cookie_hash(const struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-	    uint16_t fport, uint32_t isn, uint32_t bits)
+cookie_hash(const struct us_stack *st, const struct us_tcp_ends *e, uint32_t isn, uint32_t bits)
 {
-	uint64_t w[3];
+	uint64_t w[6];
+	uint32_t n = us_tcp_cookie_words(e, w);
 
-	w[0] = (uint64_t)laddr << 32 | faddr;
-	w[1] = (uint64_t)lport << 48 | (uint64_t)fport << 32 | isn;
-	w[2] = bits;
-	return (uint32_t)us_siphash(st->tcp.cookie_key, w, 3) & 0xfffff;
+	w[n++] = (uint64_t)isn << 32 | bits;
+	return (uint32_t)us_siphash(st->tcp.cookie_key, w, (int)n) & 0xfffff;
 }
 
 uint32_t
-us_tcp_cookie_make(const struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-		   uint16_t fport, uint32_t isn, uint16_t mss, int wscale, int sack, int ts)
+us_tcp_cookie_make(const struct us_stack *st, const struct us_tcp_ends *e, uint32_t isn,
+		   uint16_t mss, int wscale, int sack, int ts)
 {
 	uint32_t slot = (uint32_t)(st->now / COOKIE_SLOT_NS) & 0xf, mi = 3, bits;
 
@@ -42,19 +40,19 @@ us_tcp_cookie_make(const struct us_stack *st, uint32_t laddr, uint16_t lport, ui
 		mi--;
 	bits = slot << 28 | mi << 26 | (uint32_t)(wscale < 0 ? 15 : wscale) << 22 |
 	       (uint32_t)(sack != 0) << 21 | (uint32_t)(ts != 0) << 20;
-	return bits | cookie_hash(st, laddr, lport, faddr, fport, isn, bits);
+	return bits | cookie_hash(st, e, isn, bits);
 }
 
 int
-us_tcp_cookie_check(const struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-		    uint16_t fport, uint32_t isn, uint32_t cookie, struct us_tcp_seg *opts)
+us_tcp_cookie_check(const struct us_stack *st, const struct us_tcp_ends *e, uint32_t isn,
+		    uint32_t cookie, struct us_tcp_seg *opts)
 {
 	uint32_t bits = cookie & 0xfff00000u, now_slot = (uint32_t)(st->now / COOKIE_SLOT_NS);
 	uint32_t age = (now_slot - (cookie >> 28)) & 0xf, ws;
 
 	if (age > 1)
 		return -1;	/* older than 64-128 s */
-	if (cookie_hash(st, laddr, lport, faddr, fport, isn, bits) != (cookie & 0xfffff))
+	if (cookie_hash(st, e, isn, bits) != (cookie & 0xfffff))
 		return -1;
 	memset(opts, 0, sizeof(*opts));
 	opts->mss = mss_table[(cookie >> 26) & 3];

@@ -9,6 +9,8 @@
 
 #include "usock.h"
 #include "../core/stack.h"
+#include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
 #include "tcp.h"
@@ -35,7 +37,7 @@ us_tcp_attach(struct us_stack *st, struct us_sock *so)
 
 /* True if port (with addr) is taken by another TCP socket as bind(2) sees it. */
 static int
-port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t port)
+port_busy(struct us_stack *st, struct us_sock *self, const struct us_ep *ep, uint16_t port)
 {
 	struct us_sock *s;
 
@@ -43,7 +45,7 @@ port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t por
 		if (s == self || s->proto != USOCK_IPPROTO_TCP || !(s->flags & US_SO_BOUND) ||
 		    s->lport != port)
 			continue;
-		if (s->laddr != 0 && addr != 0 && s->laddr != addr)
+		if (!us_sock_bind_overlap(s, self, ep))
 			continue;
 		/* SO_REUSEADDR on both: allowed unless the other is listening (as Linux). */
 		if ((s->flags & US_SO_REUSEADDR) && (self->flags & US_SO_REUSEADDR) &&
@@ -57,30 +59,60 @@ port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t por
 int
 us_tcp_bind(struct us_stack *st, struct us_sock *so, uint32_t addr, uint16_t port)
 {
+	struct us_ep ep = us_ep4(addr, port);
+
+	return us_tcp_bind_ep(st, so, &ep);
+}
+
+int
+us_tcp_bind_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep)
+{
+	uint16_t port = ep->port;
+	struct us_ep e;
 	uint32_t tries;
 
 	if (so->flags & US_SO_BOUND)
 		return -EINVAL;
-	if (addr != 0 && addr != st->ip4)
+	if (ep->v6 ? !us_in6_is_unspec(&ep->addr6) && !us_ip6_is_ours(st, &ep->addr6)
+		   : ep->addr != 0 && ep->addr != st->ip4)
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
 		for (tries = 0; tries < 16384; tries++) {
 			uint16_t p = st->tcp.next_eph;
 
 			st->tcp.next_eph = p == 65535 ? 49152 : p + 1;
-			if (!port_busy(st, so, addr, p)) {
+			if (!port_busy(st, so, ep, p)) {
 				port = p;
 				break;
 			}
 		}
 		if (port == 0)
 			return -EADDRINUSE;
-	} else if (port_busy(st, so, addr, port)) {
+	} else if (port_busy(st, so, ep, port)) {
 		return -EADDRINUSE;
 	}
-	so->laddr = addr;
-	so->lport = port;
+	e = *ep;
+	e.port = port;
+	us_sock_set_local(so, &e);
 	so->flags |= US_SO_BOUND;
+	return 0;
+}
+
+/* Is there another listener bound to exactly so's local address and port? */
+static int
+listener_taken(struct us_stack *st, const struct us_sock *so)
+{
+	struct us_sock *ls;
+
+	for (ls = st->tcp.lhash[so->lport & (st->tcp.nlhash - 1)]; ls != NULL; ls = ls->hnext) {
+		struct us_ep e = us_sock_local(so);
+
+		if (ls->lport == so->lport && us_sock_bind_overlap(ls, so, &e) &&
+		    !(ls->flags & US_SO_V6) == !(so->flags & US_SO_V6) &&
+		    (so->flags & US_SO_V6 ? us_in6_eq(&ls->laddr6, &so->laddr6)
+					  : ls->laddr == so->laddr))
+			return 1;
+	}
 	return 0;
 }
 
@@ -102,11 +134,14 @@ us_tcp_listen(struct us_stack *st, struct us_sock *so, int backlog)
 	}
 	if (tp == NULL || tp->state != US_TCPS_CLOSED || (so->flags & US_SO_CONNECTED))
 		return -EINVAL;
-	if (!(so->flags & US_SO_BOUND) && (rc = us_tcp_bind(st, so, 0, 0)) != 0)
-		return rc;
+	if (!(so->flags & US_SO_BOUND)) {
+		struct us_ep any = { .v6 = (so->flags & US_SO_V6) != 0 };
+
+		if ((rc = us_tcp_bind_ep(st, so, &any)) != 0)
+			return rc;
+	}
 	/* Two listeners on one port only through SO_REUSEADDR on a specific address: no. */
-	if (us_tcp_lookup_listener(st, so->laddr, so->lport) != NULL &&
-	    us_tcp_lookup_listener(st, so->laddr, so->lport)->laddr == so->laddr)
+	if (listener_taken(st, so))
 		return -EADDRINUSE;
 	so->backlog = backlog;
 	so->flags |= US_SO_LISTEN;
@@ -146,7 +181,71 @@ us_tcp_accept(struct us_stack *st, struct us_sock *so, int *err)
 int
 us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t fport)
 {
+	struct us_ep ep = us_ep4(faddr, fport);
+
+	return us_tcp_connect_ep(st, so, &ep);
+}
+
+/* Checks the peer and picks our address for it: 0 or the error connect returns. */
+static int
+set_ends(struct us_stack *st, struct us_sock *so, const struct us_ep *ep)
+{
+	if (ep->port == 0)
+		return -EINVAL;
+	if (ep->v6) {
+		struct us_in6 src;
+
+		if (!(so->flags & US_SO_V6))
+			return -EAFNOSUPPORT;
+		if (us_in6_is_unspec(&ep->addr6))
+			return -EINVAL;
+		if (us_in6_is_multicast(&ep->addr6))
+			return -ENETUNREACH;
+		if (us_in6_is_unspec(&so->laddr6)) {
+			int rc = us_ip6_select_src(st, &ep->addr6, &src);
+
+			if (rc != 0)
+				return rc == -EADDRNOTAVAIL ? -ENETUNREACH : rc;
+			so->laddr6 = src;
+		}
+		so->faddr6 = ep->addr6;
+		so->fport = ep->port;
+		return 0;
+	}
+	if (ep->addr == 0)
+		return -EINVAL;
+	if (us_ip4_is_multicast(ep->addr) || us_ip4_is_bcast(st, ep->addr))
+		return -ENETUNREACH;
+	if (!us_ip4_onlink(st, ep->addr) && st->gw == 0)
+		return -ENETUNREACH;
+	if (so->flags & US_SO_V6) {
+		/* An AF_INET6 socket to a v4-mapped peer speaks IPv4 from here on. */
+		if ((so->flags & US_SO_V6ONLY) || !us_in6_is_unspec(&so->laddr6))
+			return -ENETUNREACH;
+		so->flags &= ~US_SO_V6;
+		so->laddr = 0;
+	}
+	so->faddr = ep->addr;
+	so->fport = ep->port;
+	if (so->laddr == 0)
+		so->laddr = st->ip4;
+	return 0;
+}
+
+/* Forgets the peer a failed connect recorded. */
+static void
+clear_ends(struct us_sock *so)
+{
+	so->faddr = 0;
+	memset(&so->faddr6, 0, sizeof(so->faddr6));
+	so->fport = 0;
+}
+
+int
+us_tcp_connect_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep)
+{
 	struct us_tcb *tp = so->tcb;
+	struct us_tcp_ends e;
 	uint32_t tries;
 	int rc;
 
@@ -169,45 +268,42 @@ us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t
 		so->so_error = 0;
 		return rc;
 	}
-	if (fport == 0 || faddr == 0 || us_ip4_is_multicast(faddr) || us_ip4_is_bcast(st, faddr))
-		return faddr == 0 || fport == 0 ? -EINVAL : -ENETUNREACH;
-	if (!us_ip4_onlink(st, faddr) && st->gw == 0)
-		return -ENETUNREACH;
-	so->faddr = faddr;
-	so->fport = fport;
-	if (so->laddr == 0)
-		so->laddr = st->ip4;
+	if ((rc = set_ends(st, so, ep)) != 0) {
+		clear_ends(so);
+		return rc;
+	}
 	if (!(so->flags & US_SO_BOUND)) {
 		/* An ephemeral port unique for this 4-tuple (RFC 6056 style walk). */
+		us_tcp_ends_sock(so, &e);
 		for (tries = 0; tries < 16384; tries++) {
 			uint16_t p = st->tcp.next_eph;
 
 			st->tcp.next_eph = p == 65535 ? 49152 : p + 1;
-			if (us_tcp_lookup(st, so->laddr, p, faddr, fport) == NULL &&
-			    us_tcp_lookup_listener(st, so->laddr, p) == NULL) {
+			e.lport = p;
+			if (us_tcp_lookup(st, &e) == NULL && us_tcp_lookup_listener(st, &e) == NULL) {
 				so->lport = p;
 				break;
 			}
 		}
 		if (so->lport == 0) {
-			so->faddr = 0;
-			so->fport = 0;
+			clear_ends(so);
 			return -EADDRNOTAVAIL;
 		}
 		so->flags |= US_SO_BOUND;
 	}
 	rc = us_tcp_hash_insert(st, tp);
 	if (rc != 0) {
-		so->faddr = 0;
-		so->fport = 0;
+		clear_ends(so);
 		return -EADDRINUSE;
 	}
 	so->flags |= US_SO_CONNECTED;
 	tp->rcv_wscale = 0;
 	while (tp->rcv_wscale < 14 && (65535u << tp->rcv_wscale) < so->rcvbuf)
 		tp->rcv_wscale++;
-	tp->iss = us_tcp_iss(st, so->laddr, so->lport, faddr, fport);
-	tp->ts_offset = us_tcp_ts_offset(st, so->laddr, faddr);
+	us_tcp_ends_sock(so, &e);
+	tp->t_ourmss = us_tcp_our_mss(st, so);
+	tp->iss = us_tcp_iss(st, &e);
+	tp->ts_offset = us_tcp_ts_offset(st, &e);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	/*
 	 * RFC 6582 3.2 step 1: "recover" starts at the ISS.  Left at 0 it sits
@@ -468,7 +564,7 @@ abort_embryo(struct us_stack *st, struct us_sock *c)
 	struct us_tcb *tp = c->tcb;
 
 	if (tp != NULL && tp->state >= US_TCPS_SYN_RECEIVED)
-		us_tcp_respond(st, tp, c->laddr, c->lport, c->faddr, c->fport, tp->snd_nxt, 0,
+		us_tcp_respond_sock(st, tp, c, tp->snd_nxt, 0,
 			       US_TH_RST);
 	us_tcp_discard(st, c);
 }
@@ -548,8 +644,7 @@ us_tcp_close(struct us_stack *st, struct us_sock *so)
 	 */
 	if (tp->rcv_cc > 0 || so->linger == 0) {
 		if (tp->state >= US_TCPS_SYN_RECEIVED && tp->state < US_TCPS_TIME_WAIT)
-			us_tcp_respond(st, tp, so->laddr, so->lport, so->faddr, so->fport,
-				       tp->snd_nxt, 0, US_TH_RST);
+			us_tcp_respond_sock(st, tp, so, tp->snd_nxt, 0, US_TH_RST);
 		us_tcp_drop(st, tp, 0);
 		return;
 	}

@@ -13,6 +13,7 @@
 #include "usock.h"
 #include "../core/stack.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
 #include "udp.h"
@@ -49,23 +50,23 @@ bucket(struct us_stack *st, uint16_t port)
  * end beats one bound to our address, which beats a wildcard.
  */
 static struct us_sock *
-lookup(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+lookup(struct us_stack *st, const struct us_pkt *pkt, uint16_t lport, uint16_t fport)
 {
+	int v6 = (pkt->flags & US_PKT_IP6) != 0;
 	struct us_sock *s, *best = NULL;
 	int best_score = -1;
 
 	for (s = *bucket(st, lport); s != NULL; s = s->hnext) {
-		int score = 0;
+		int score, m;
 
 		if (s->lport != lport)
 			continue;
-		if (s->laddr != 0) {
-			if (s->laddr != laddr)
-				continue;
-			score += 1;
-		}
+		m = us_sock_local_match(s, v6, v6 ? 0 : pkt->ip_dst, &pkt->ip6_dst);
+		if (m == 0)
+			continue;
+		score = m - 1;
 		if (s->flags & US_SO_CONNECTED) {
-			if (s->faddr != faddr || s->fport != fport)
+			if (!us_sock_remote_eq(s, v6, v6 ? 0 : pkt->ip_src, &pkt->ip6_src, fport))
 				continue;
 			score += 2;
 		}
@@ -120,15 +121,30 @@ us_udp_input(struct us_stack *st, struct us_pkt *pkt)
 		}
 		len = ulen;
 	}
-	/* RFC 768: a zero checksum means the sender computed none. */
-	if (sum != 0 && (pkt->flags & US_PKT_CSUM_OK) == 0 &&
-	    us_cksum_fold(us_cksum_chain(us_cksum_pseudo4(pkt->ip_src, pkt->ip_dst,
-							  US_IPPROTO_UDP, len),
-					 pkt, 0, len)) != 0) {
+	if (pkt->flags & US_PKT_IP6) {
+		/* RFC 8200 8.1: over IPv6 the checksum is mandatory; zero is refused. */
+		if (sum == 0 ||
+		    ((pkt->flags & US_PKT_CSUM_OK) == 0 &&
+		     us_cksum_fold(us_cksum_chain(us_cksum_pseudo6(&pkt->ip6_src, &pkt->ip6_dst,
+								   US_IPPROTO_UDP, len),
+						  pkt, 0, len)) != 0)) {
+			us->rx_badsum++;
+			goto drop;
+		}
+		if (pkt->flags & US_PKT_MCAST) {
+			/* We join no groups for applications: only ND's, which are not UDP's. */
+			us->rx_bcast_noport++;
+			goto drop;
+		}
+	} else if (sum != 0 && (pkt->flags & US_PKT_CSUM_OK) == 0 &&
+		   us_cksum_fold(us_cksum_chain(us_cksum_pseudo4(pkt->ip_src, pkt->ip_dst,
+								 US_IPPROTO_UDP, len),
+						pkt, 0, len)) != 0) {
+		/* RFC 768: a zero checksum means the sender computed none. */
 		us->rx_badsum++;
 		goto drop;
 	}
-	if (us_ip4_is_bcast(st, pkt->ip_dst)) {
+	if (!(pkt->flags & US_PKT_IP6) && us_ip4_is_bcast(st, pkt->ip_dst)) {
 		/* Every socket on the port gets its own copy of a broadcast. */
 		struct us_sock *first = NULL;
 
@@ -136,10 +152,10 @@ us_udp_input(struct us_stack *st, struct us_pkt *pkt)
 			struct us_pkt *c;
 
 			/* As Linux and BSD: a broadcast goes to wildcard (or broadcast) bound sockets. */
-			if (s->lport != dport || (s->laddr != 0 && s->laddr != pkt->ip_dst))
+			if (s->lport != dport || us_sock_local_match(s, 0, pkt->ip_dst, NULL) == 0)
 				continue;
 			if ((s->flags & US_SO_CONNECTED) &&
-			    (s->faddr != pkt->ip_src || s->fport != sport))
+			    !us_sock_remote_eq(s, 0, pkt->ip_src, NULL, sport))
 				continue;
 			if (first == NULL) {
 				first = s;
@@ -161,10 +177,13 @@ us_udp_input(struct us_stack *st, struct us_pkt *pkt)
 		enqueue(st, first, pkt, len - US_UDP_HLEN);
 		return;
 	}
-	s = lookup(st, pkt->ip_dst, dport, pkt->ip_src, sport);
+	s = lookup(st, pkt, dport, sport);
 	if (s == NULL) {
 		us->rx_noport++;
-		us_icmp_error(st, pkt, US_ICMP_UNREACH, US_ICMP_UNREACH_PORT);
+		if (pkt->flags & US_PKT_IP6)
+			us_icmp6_error(st, pkt, US_ICMP6_UNREACH, US_ICMP6_UNREACH_PORT, 0);
+		else
+			us_icmp_error(st, pkt, US_ICMP_UNREACH, US_ICMP_UNREACH_PORT);
 		goto drop;
 	}
 	/* The source port rides along in the buffer just before the data. */
@@ -175,15 +194,16 @@ drop:
 	us_pkt_free(pkt);
 }
 
-int
-us_udp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, uint16_t fport)
+static int
+ctlinput(struct us_stack *st, int err, int v6, uint32_t faddr, const struct us_in6 *faddr6,
+	 uint16_t lport, uint16_t fport)
 {
 	struct us_sock *s;
 	int n = 0;
 
 	for (s = *bucket(st, lport); s != NULL; s = s->hnext) {
-		if (s->lport != lport || !(s->flags & US_SO_CONNECTED) || s->faddr != faddr ||
-		    s->fport != fport)
+		if (s->lport != lport || !(s->flags & US_SO_CONNECTED) ||
+		    !us_sock_remote_eq(s, v6, faddr, faddr6, fport))
 			continue;
 		s->so_error = err;
 		us_sock_wakeup(st, s);
@@ -192,15 +212,28 @@ us_udp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, ui
 	return n;
 }
 
+int
+us_udp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, uint16_t fport)
+{
+	return ctlinput(st, err, 0, faddr, NULL, lport, fport);
+}
+
+int
+us_udp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
+		 uint16_t fport)
+{
+	return ctlinput(st, err, 1, 0, faddr, lport, fport);
+}
+
 static int
-port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t port)
+port_busy(struct us_stack *st, struct us_sock *self, const struct us_ep *ep, uint16_t port)
 {
 	struct us_sock *s;
 
 	for (s = *bucket(st, port); s != NULL; s = s->hnext) {
 		if (s == self || s->lport != port)
 			continue;
-		if (s->laddr != 0 && addr != 0 && s->laddr != addr)
+		if (!us_sock_bind_overlap(s, self, ep))
 			continue;
 		/* SO_REUSEADDR on both lets several sockets share a port (for broadcast). */
 		if ((s->flags & US_SO_REUSEADDR) && (self->flags & US_SO_REUSEADDR))
@@ -213,11 +246,22 @@ port_busy(struct us_stack *st, struct us_sock *self, uint32_t addr, uint16_t por
 int
 us_udp_bind(struct us_stack *st, struct us_sock *s, uint32_t addr, uint16_t port)
 {
+	struct us_ep ep = us_ep4(addr, port);
+
+	return us_udp_bind_ep(st, s, &ep);
+}
+
+int
+us_udp_bind_ep(struct us_stack *st, struct us_sock *s, const struct us_ep *ep)
+{
+	uint16_t port = ep->port;
+	struct us_ep e;
 	uint32_t tries;
 
 	if (s->flags & US_SO_BOUND)
 		return -EINVAL;
-	if (addr != 0 && addr != st->ip4 && !us_ip4_is_bcast(st, addr))
+	if (ep->v6 ? !us_in6_is_unspec(&ep->addr6) && !us_ip6_is_ours(st, &ep->addr6)
+		   : ep->addr != 0 && ep->addr != st->ip4 && !us_ip4_is_bcast(st, ep->addr))
 		return -EADDRNOTAVAIL;
 	if (port == 0) {
 		/* RFC 6056 style: start at a random point, walk the range. */
@@ -225,18 +269,19 @@ us_udp_bind(struct us_stack *st, struct us_sock *s, uint32_t addr, uint16_t port
 			uint16_t p = st->udp.next_eph;
 
 			st->udp.next_eph = p == US_PORT_EPH_HI ? US_PORT_EPH_LO : p + 1;
-			if (!port_busy(st, s, addr, p)) {
+			if (!port_busy(st, s, ep, p)) {
 				port = p;
 				break;
 			}
 		}
 		if (port == 0)
 			return -EADDRINUSE;
-	} else if (port_busy(st, s, addr, port)) {
+	} else if (port_busy(st, s, ep, port)) {
 		return -EADDRINUSE;
 	}
-	s->laddr = addr;
-	s->lport = port;
+	e = *ep;
+	e.port = port;
+	us_sock_set_local(s, &e);
 	s->flags |= US_SO_BOUND;
 	s->hnext = *bucket(st, port);
 	*bucket(st, port) = s;
@@ -262,23 +307,59 @@ us_udp_detach(struct us_stack *st, struct us_sock *s)
 int
 us_udp_connect(struct us_stack *st, struct us_sock *s, uint32_t faddr, uint16_t fport)
 {
+	struct us_ep ep = us_ep4(faddr, fport);
+
+	return us_udp_connect_ep(st, s, &ep);
+}
+
+/*
+ * Makes an AF_INET6 socket speak IPv4 to a v4-mapped peer: allowed while
+ * it is unbound or bound to the wildcard, and not IPV6_V6ONLY.
+ */
+static int
+use_v4(struct us_sock *s)
+{
+	if (!(s->flags & US_SO_V6))
+		return 0;
+	if ((s->flags & US_SO_V6ONLY) || !us_in6_is_unspec(&s->laddr6))
+		return -ENETUNREACH;
+	s->flags &= ~US_SO_V6;
+	return 0;
+}
+
+int
+us_udp_connect_ep(struct us_stack *st, struct us_sock *s, const struct us_ep *ep)
+{
 	int rc;
 
-	if (faddr == 0 && fport == 0) {
+	if (ep->port == 0 && (ep->v6 ? us_in6_is_unspec(&ep->addr6) : ep->addr == 0)) {
 		/* connect() to AF_UNSPEC or 0.0.0.0:0 dissolves the association. */
 		s->flags &= ~US_SO_CONNECTED;
 		s->faddr = 0;
+		memset(&s->faddr6, 0, sizeof(s->faddr6));
 		s->fport = 0;
 		return 0;
 	}
-	if (fport == 0)
+	if (ep->port == 0)
 		return -EINVAL;
-	if (us_ip4_is_bcast(st, faddr) && !(s->flags & US_SO_BROADCAST))
-		return -EACCES;
-	if (!(s->flags & US_SO_BOUND) && (rc = us_udp_bind(st, s, 0, 0)) != 0)
-		return rc;
-	s->faddr = faddr;
-	s->fport = fport;
+	if (ep->v6) {
+		if (!(s->flags & US_SO_V6))
+			return -EAFNOSUPPORT;
+		if (us_in6_is_unspec(&ep->addr6))
+			return -EINVAL;
+	} else {
+		if (us_ip4_is_bcast(st, ep->addr) && !(s->flags & US_SO_BROADCAST))
+			return -EACCES;
+		if ((rc = use_v4(s)) != 0)
+			return rc;
+	}
+	if (!(s->flags & US_SO_BOUND)) {
+		struct us_ep any = { .v6 = ep->v6 };
+
+		if ((rc = us_udp_bind_ep(st, s, &any)) != 0)
+			return rc;
+	}
+	us_sock_set_remote(s, ep);
 	s->flags |= US_SO_CONNECTED;
 	return 0;
 }
@@ -287,13 +368,43 @@ ssize_t
 us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len, uint32_t faddr,
 	    uint16_t fport, int have_addr)
 {
+	struct us_ep ep = us_ep4(faddr, fport);
+
+	return us_udp_send_ep(st, s, buf, len, have_addr ? &ep : NULL);
+}
+
+/* Fills the UDP header; its checksum too unless the link completes it (returns the IP options). */
+static unsigned
+put_header(struct us_stack *st, uint8_t *hdr, uint16_t sport, uint16_t dport, const void *buf,
+	   size_t len, uint64_t pseudo, int hw)
+{
+	uint16_t c;
+
+	us_put16(hdr + US_UDP_SPORT, sport);
+	us_put16(hdr + US_UDP_DPORT, dport);
+	us_put16(hdr + US_UDP_LEN, (uint16_t)(len + US_UDP_HLEN));
+	us_put16(hdr + US_UDP_SUM, 0);
+	(void)st;
+	if (hw) {
+		/* The link sums the rest from the pseudo-header's sum (and sends zero as ones). */
+		us_put16(hdr + US_UDP_SUM, (uint16_t)~us_cksum_fold(pseudo));
+		return 1;
+	}
+	c = us_cksum_fold(us_cksum_add(us_cksum_add(pseudo, hdr, US_UDP_HLEN), buf, len));
+	/* RFC 768: a computed zero is sent as all ones. */
+	us_put16(hdr + US_UDP_SUM, c == 0 ? 0xffff : c);
+	return 0;
+}
+
+ssize_t
+us_udp_send_ep(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
+	       const struct us_ep *to)
+{
 	uint8_t hdr[US_UDP_HLEN];
 	struct us_iov iov[2];
-	uint64_t sum;
-	uint16_t c;
-	uint32_t src;
-	unsigned opts = 0;
-	int rc;
+	struct us_ep dst;
+	uint32_t ulen = (uint32_t)len + US_UDP_HLEN;
+	int rc, hw;
 
 	if (s->so_error != 0) {
 		rc = -s->so_error;
@@ -302,45 +413,66 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	}
 	if (s->flags & US_SO_SHUT_WR)
 		return -EPIPE;
-	if (!have_addr) {
+	if (to == NULL) {
 		if (!(s->flags & US_SO_CONNECTED))
 			return -EDESTADDRREQ;
-		faddr = s->faddr;
-		fport = s->fport;
-	} else if (fport == 0) {
+		dst = us_sock_remote(s);
+	} else if (to->port == 0) {
 		return -EINVAL;
+	} else {
+		dst = *to;
 	}
 	if (len > US_IP4_MAXPACKET - US_IP4_HLEN - US_UDP_HLEN)
 		return -EMSGSIZE;
 	if (len > s->sndbuf)
 		return -EMSGSIZE;
-	if (us_ip4_is_bcast(st, faddr) && !(s->flags & US_SO_BROADCAST))
-		return -EACCES;
-	if (faddr == 0 || us_ip4_is_multicast(faddr))
-		return -ENETUNREACH;
-	if (!(s->flags & US_SO_BOUND) && (rc = us_udp_bind(st, s, 0, 0)) != 0)
-		return rc;
-	src = s->laddr != 0 && !us_ip4_is_bcast(st, s->laddr) ? s->laddr : st->ip4;
-	us_put16(hdr + US_UDP_SPORT, s->lport);
-	us_put16(hdr + US_UDP_DPORT, fport);
-	us_put16(hdr + US_UDP_LEN, (uint16_t)(len + US_UDP_HLEN));
-	us_put16(hdr + US_UDP_SUM, 0);
-	sum = us_cksum_pseudo4(src, faddr, US_IPPROTO_UDP, (uint32_t)len + US_UDP_HLEN);
-	if (us_ip4_l4_offload(st, (uint32_t)len + US_UDP_HLEN)) {
-		/* The link sums the rest from the pseudo-header's sum (and sends zero as ones). */
-		us_put16(hdr + US_UDP_SUM, (uint16_t)~us_cksum_fold(sum));
-		opts = US_IP4_SEND_L4HW;
+	if (dst.v6) {
+		if (!(s->flags & US_SO_V6))
+			return -EAFNOSUPPORT;
+		if (us_in6_is_unspec(&dst.addr6))
+			return -ENETUNREACH;
 	} else {
-		sum = us_cksum_add(us_cksum_add(sum, hdr, US_UDP_HLEN), buf, len);
-		c = us_cksum_fold(sum);
-		/* RFC 768: a computed zero is sent as all ones. */
-		us_put16(hdr + US_UDP_SUM, c == 0 ? 0xffff : c);
+		if (us_ip4_is_bcast(st, dst.addr) && !(s->flags & US_SO_BROADCAST))
+			return -EACCES;
+		if (dst.addr == 0 || us_ip4_is_multicast(dst.addr))
+			return -ENETUNREACH;
+		if ((s->flags & US_SO_V6) &&
+		    ((s->flags & US_SO_V6ONLY) || !us_in6_is_unspec(&s->laddr6)))
+			return -ENETUNREACH;
+	}
+	if (!(s->flags & US_SO_BOUND)) {
+		struct us_ep any = { .v6 = (s->flags & US_SO_V6) != 0 };
+
+		if ((rc = us_udp_bind_ep(st, s, &any)) != 0)
+			return rc;
 	}
 	iov[0].base = hdr;
 	iov[0].len = US_UDP_HLEN;
 	iov[1].base = buf;
 	iov[1].len = (uint32_t)len;
-	rc = us_ip4_send(st, src, faddr, US_IPPROTO_UDP, s->tos, s->ttl, opts, iov, 2);
+	if (dst.v6) {
+		struct us_in6 src = s->laddr6;
+
+		if (us_in6_is_unspec(&src) && us_ip6_select_src(st, &dst.addr6, &src) != 0) {
+			rc = -ENETUNREACH;	/* no address of ours reaches it (or IPv6 is off) */
+			goto fail;
+		}
+		/* Checksums of IPv6 datagrams are summed here: the drivers offload IPv4's only. */
+		hw = put_header(st, hdr, s->lport, dst.port, buf, len,
+				us_cksum_pseudo6(&src, &dst.addr6, US_IPPROTO_UDP, ulen), 0);
+		rc = us_ip6_send(st, &src, &dst.addr6, US_IPPROTO_UDP, s->tos,
+				 s->ttl == US_IP4_DEFTTL ? us_ip6_hlim(st) : s->ttl,
+				 hw ? US_IP6_SEND_L4HW : 0, iov, 2);
+	} else {
+		uint32_t src = s->laddr != 0 && !us_ip4_is_bcast(st, s->laddr) ? s->laddr : st->ip4;
+
+		hw = put_header(st, hdr, s->lport, dst.port, buf, len,
+				us_cksum_pseudo4(src, dst.addr, US_IPPROTO_UDP, ulen),
+				us_ip4_l4_offload(st, ulen));
+		rc = us_ip4_send(st, src, dst.addr, US_IPPROTO_UDP, s->tos, s->ttl,
+				 hw ? US_IP4_SEND_L4HW : 0, iov, 2);
+	}
+fail:
 	if (rc != 0) {
 		st->stats->udp.tx_err++;
 		return rc;
@@ -353,15 +485,42 @@ ssize_t
 us_udp_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 	    uint32_t *faddr, uint16_t *fport)
 {
+	struct us_ep from;
+	ssize_t n = us_udp_recv_ep(st, s, buf, len, peek, &from);
+
+	if (n >= 0) {
+		if (faddr != NULL)
+			*faddr = from.addr;
+		if (fport != NULL)
+			*fport = from.port;
+	}
+	return n;
+}
+
+void
+us_udp_from(const struct us_pkt *pkt, struct us_ep *from)
+{
+	memset(from, 0, sizeof(*from));
+	from->port = us_udp_sport(pkt);
+	if (pkt->flags & US_PKT_IP6) {
+		from->v6 = 1;
+		from->addr6 = pkt->ip6_src;
+	} else {
+		from->addr = pkt->ip_src;
+	}
+}
+
+ssize_t
+us_udp_recv_ep(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
+	       struct us_ep *from)
+{
 	int rc;
 	struct us_pkt *pkt = us_sock_dgram_first(s, &rc);
 
 	if (pkt == NULL)
 		return rc;
-	if (faddr != NULL)
-		*faddr = pkt->ip_src;
-	if (fport != NULL)
-		*fport = us_udp_sport(pkt);
+	if (from != NULL)
+		us_udp_from(pkt, from);
 	return us_sock_dgram_read(st, s, buf, len, peek);
 }
 

@@ -13,6 +13,7 @@ struct us_stack;
 struct us_pkt;
 struct us_sock;
 struct us_in6;
+struct us_ep;
 
 #define US_UDP_RCVBUF	212992	/* default SO_RCVBUF, as Linux */
 #define US_UDP_SNDBUF	212992	/* default SO_SNDBUF */
@@ -35,6 +36,18 @@ int us_udp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, u
 
 /* Binds s to addr:port (port 0: an ephemeral one).  0, -EADDRINUSE, -EADDRNOTAVAIL, -EINVAL. */
 int us_udp_bind(struct us_stack *st, struct us_sock *s, uint32_t addr, uint16_t port);
+/* The same for an end of either family. */
+int us_udp_bind_ep(struct us_stack *st, struct us_sock *s, const struct us_ep *ep);
+/* Connects to an end of either family (a v4 one on an AF_INET6 socket makes it speak IPv4). */
+int us_udp_connect_ep(struct us_stack *st, struct us_sock *s, const struct us_ep *ep);
+/* Sends to `to` (NULL: the connected peer); either family. */
+ssize_t us_udp_send_ep(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
+		       const struct us_ep *to);
+/* Receives one datagram; *from (may be NULL) gets its sender. */
+ssize_t us_udp_recv_ep(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
+		       struct us_ep *from);
+/* The sender of a queued datagram (data at its payload). */
+void us_udp_from(const struct us_pkt *pkt, struct us_ep *from);
 /* Sets the default destination; faddr 0 dissolves the association. */
 int us_udp_connect(struct us_stack *st, struct us_sock *s, uint32_t faddr, uint16_t fport);
 /*

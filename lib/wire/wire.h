@@ -104,6 +104,9 @@ us_put32(uint8_t *p, uint32_t v)
 #define US_ICMP_UNREACH_PORT	3
 #define US_ICMP_UNREACH_NEEDFRAG	4
 
+/* TCP (RFC 9293): the fixed header */
+#define US_TCP_HLEN	20
+
 /* UDP (RFC 768) */
 #define US_UDP_HLEN	8
 #define US_UDP_SPORT	0

@@ -47,9 +47,30 @@ Test(api_socket, unknown_family_fails_with_eafnosupport)
 	expect_fail(usock_socket(-1, USOCK_SOCK_DGRAM, 0), EAFNOSUPPORT);
 }
 
-Test(api_socket, inet6_fails_with_eafnosupport_in_this_release)
+Test(api_socket, inet6_without_ipv6_reaches_ipv4_through_v4_mapped_addresses)
 {
-	expect_fail(usock_socket(USOCK_AF_INET6, USOCK_SOCK_DGRAM, 0), EAFNOSUPPORT);
+	int k = k_udp(0), s = usock_socket(USOCK_AF_INET6, USOCK_SOCK_DGRAM, 0);
+	struct sockaddr_in6 to, v6;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	char buf[16];
+
+	/* USOCK_IPV6 is unset here: no IPv6, but AF_INET6 sockets work for IPv4 peers. */
+	cr_assert_geq(s, 0, "usock_socket(AF_INET6): %s", strerror(errno));
+	memset(&to, 0, sizeof(to));
+	to.sin6_family = AF_INET6;
+	to.sin6_port = htons(k_port(k));
+	cr_assert_eq(inet_pton(AF_INET6, "::ffff:" LAB_KERNEL_IP, &to.sin6_addr), 1);
+	expect_ret(usock_sendto(s, "v4m", 3, 0, SA(&to), sizeof(to)), 3);
+	cr_assert_eq(recvfrom(k, buf, sizeof(buf), 0, SA(&from), &fl), 3);
+	cr_assert_eq(memcmp(buf, "v4m", 3), 0);
+	cr_assert_eq(from.sin_addr.s_addr, sin4(LAB_USOCK_IP, 0).sin_addr.s_addr);
+	v6 = to;
+	cr_assert_eq(inet_pton(AF_INET6, "fd00::1", &v6.sin6_addr), 1);
+	expect_fail(usock_sendto(s, "v6", 2, 0, SA(&v6), sizeof(v6)), ENETUNREACH);
+	expect_fail(usock_socket(USOCK_AF_INET6, USOCK_SOCK_RAW, 1), EAFNOSUPPORT);
+	close(k);
+	usock_close(s);
 }
 
 Test(api_socket, unknown_type_fails_with_einval)

@@ -195,6 +195,17 @@ lab_make() {
   ip -n "$LAB_U" link set "$LAB_UIF" up || die "$LAB_UIF up"
 }
 
+# lab_ipv6: IPv6 on the kernel's end only: va gets fd00::1/64 (no DAD, so
+# it is usable at once) and its link-local address; vb stays without IPv6
+# in the kernel, so only usock answers there.  Sets LAB_K6 and LAB_U6.
+LAB_K6=fd00::1
+LAB_U6=fd00::2
+lab_ipv6() {
+  kx sysctl -qw "net.ipv6.conf.$LAB_KIF.disable_ipv6=0" "net.ipv6.conf.$LAB_KIF.accept_dad=0" ||
+    die "IPv6 on $LAB_KIF"
+  ip -n "$LAB_K" addr add "$LAB_K6/64" dev "$LAB_KIF" nodad || die "$LAB_K6 on $LAB_KIF"
+}
+
 # bg CMD...: starts CMD in the background in a session of its own and
 # remembers it for the clean-up; BG_PID is its PID.
 bg() {
@@ -453,6 +464,13 @@ tcp_xfer() {
   local kind=$1 port=$2 limit=$3 ucat=$BUILD/apps/usock-cat
   local out=$LAB_TMP/xfer$2.out err=$LAB_TMP/xfer$2.err uin=/dev/null uout=/dev/null
   local upid kpid fpid t0 krc urc extra
+  # XFER_FAM=6: over IPv6 (fd00::1 and fd00::2); usock-cat then needs USOCK_IPV6 among the settings.
+  local kto="TCP:$LAB_UIP:$port" klisten="TCP-LISTEN:$port,reuseaddr" khost=$LAB_KIP
+  if [ "${XFER_FAM:-4}" = 6 ]; then
+    kto="TCP6:[$LAB_U6]:$port"
+    klisten="TCP6-LISTEN:$port,reuseaddr"
+    khost=$LAB_K6
+  fi
   shift 3
   XFER_STAT=$LAB_TMP/xfer$port.stat
   rm -f "$out" "$XFER_STAT"
@@ -474,9 +492,9 @@ tcp_xfer() {
       die "$XFER_WHAT: usock-cat -l $port listens" "$(cat "$err")"
     t0=$(now_ms)
     if [ "$kind" = k2us ]; then
-      kx timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" "TCP:$LAB_UIP:$port"
+      kx timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" "$kto"
     else
-      kx timeout "$limit" socat -u "TCP:$LAB_UIP:$port" - >"$out"
+      kx timeout "$limit" socat -u "$kto" - >"$out"
     fi
     krc=$?
     bg_wait "$limit" "$upid"
@@ -484,16 +502,15 @@ tcp_xfer() {
     ;;
   uc2k | k2uc)
     if [ "$kind" = uc2k ]; then
-      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "TCP-LISTEN:$port,reuseaddr" - >"$out"
+      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "$klisten" - >"$out"
     else
-      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" \
-        "TCP-LISTEN:$port,reuseaddr"
+      bg ip netns exec "$LAB_K" timeout "$limit" socat -u "OPEN:$TCP_DATA,rdonly" "$klisten"
     fi
     kpid=$BG_PID
     wait_until 10 tcp_listening "$LAB_K" "$port" ||
       die "$XFER_WHAT: kernel socat listens on $port"
     t0=$(now_ms)
-    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" ${XFER_UCAT_ARGS:-} "$LAB_KIP" "$port" >"$uout" 2>"$err"
+    bg_in "$uin" "${LAB_UENV[@]}" "$@" "$ucat" ${XFER_UCAT_ARGS:-} "$khost" "$port" >"$uout" 2>"$err"
     upid=$BG_PID
     stat_follow "$upid" "$XFER_STAT"
     fpid=$BG_PID

@@ -77,6 +77,14 @@ bad_setting "USOCK_FAULT bad duration" 'USOCK_FAULT="delay=soon" .*duration' \
   USOCK_FAULT=delay=soon
 bad_setting "USOCK_GATEWAY off the subnet" 'USOCK_GATEWAY="198\.19\.0\.1" is not on the' \
   USOCK_GATEWAY=198.19.0.1
+bad_setting "USOCK_IPV6 without a prefix" 'USOCK_IPV6="fd00::2" has no prefix length; use fd00::2/64' \
+  USOCK_IPV6=fd00::2
+bad_setting "USOCK_IPV6 with prefix /129" 'USOCK_IPV6="fd00::2/129" .*1 to 128' \
+  USOCK_IPV6=fd00::2/129
+bad_setting "USOCK_IPV6 multicast" 'USOCK_IPV6="ff02::1/64" is not a unicast address' \
+  USOCK_IPV6=ff02::1/64
+bad_setting "USOCK_GATEWAY6 without USOCK_IPV6" 'USOCK_GATEWAY6="fe80::1" needs IPv6 on' \
+  USOCK_GATEWAY6=fe80::1
 bad_setting "USOCK_POOL not a number" 'USOCK_POOL="lots" is not a number' USOCK_POOL=lots
 bad_setting "USOCK_TCP_CC unknown" 'USOCK_TCP_CC="vegas"' USOCK_TCP_CC=vegas
 bad_setting "USOCK_DRIVER unknown" 'USOCK_DRIVER=carrier-pigeon.*unknown driver' \

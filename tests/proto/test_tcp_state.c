@@ -58,10 +58,37 @@ at(uint64_t when)
 	t_one_advance(&T, when - T.now);
 }
 
+
+/* The TCP tables' views of an IPv4 connection from the stack's side. */
+static struct us_tcp_ends
+ends4(uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	struct us_tcp_ends e = { .v6 = 0, .lport = lport, .fport = fport, .laddr = laddr,
+				 .faddr = faddr };
+
+	return e;
+}
+
+static struct us_tcb *
+lookup4(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	struct us_tcp_ends e = ends4(laddr, lport, faddr, fport);
+
+	return us_tcp_lookup(st, &e);
+}
+
+static uint32_t
+ts_offset4(struct us_stack *st, uint32_t laddr, uint32_t faddr)
+{
+	struct us_tcp_ends e = ends4(laddr, 0, faddr, 0);
+
+	return us_tcp_ts_offset(st, &e);
+}
+
 static struct us_tcb *
 conn(void)
 {
-	return us_tcp_lookup(ST, T_IP_B, P.sport, T_IP_A, P.port);
+	return lookup4(ST, T_IP_B, P.sport, T_IP_A, P.port);
 }
 
 static struct us_sock *
@@ -333,7 +360,7 @@ Test(tcp_state, syn_is_retransmitted_with_backoff_then_connect_times_out)
 	cr_assert_eq(us_tcp_connect(ST, so, T_IP_A, P.port), -ETIMEDOUT);
 	cr_assert_eq(ST->stats->tcp.conn_timeout, 1);
 	cr_assert_eq(ST->stats->tcp.rexmt_timeout, 7);
-	cr_assert_null(us_tcp_lookup(ST, T_IP_B, syn.sport, T_IP_A, P.port));
+	cr_assert_null(lookup4(ST, T_IP_B, syn.sport, T_IP_A, P.port));
 }
 
 Test(tcp_state, rst_in_syn_sent_with_acceptable_ack_refuses_the_connection)
@@ -1502,9 +1529,9 @@ Test(tcp_state, timestamp_offsets_follow_the_host_pair_in_every_stack_of_a_boot)
 	struct t_one other;
 
 	t_one_init(&other);
-	cr_assert_eq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), us_tcp_ts_offset(other.n.st, T_IP_B, T_IP_A));
-	cr_assert_neq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), us_tcp_ts_offset(ST, T_IP_B, T_IP_A + 1));
-	cr_assert_neq(us_tcp_ts_offset(ST, T_IP_B, T_IP_A), 0);
+	cr_assert_eq(ts_offset4(ST, T_IP_B, T_IP_A), ts_offset4(other.n.st, T_IP_B, T_IP_A));
+	cr_assert_neq(ts_offset4(ST, T_IP_B, T_IP_A), ts_offset4(ST, T_IP_B, T_IP_A + 1));
+	cr_assert_neq(ts_offset4(ST, T_IP_B, T_IP_A), 0);
 	t_one_fini(&other);
 }
 

@@ -2,7 +2,8 @@
  * TCP bulk transfers between two stacks on the loop link in virtual time
  * (t_two): 1, 8 and 64 MiB each way at once (and some one way only), with
  * NewReno and CUBIC, clean and through seeded loss, duplication and
- * reordering on one or both directions, with and without TCP options.
+ * reordering on one or both directions, with and without TCP options,
+ * over IPv4 and over IPv6 (fd00::1 to fd00::2, dual-stack sockets).
  * Every byte is a function of its offset, so the receiver checks that each
  * arrives once and in order; the transfer must end within a bound of
  * virtual time, both ends must see the end of stream, and no buffer may
@@ -24,6 +25,7 @@
 #define X_LOSSLESS	0x1	/* nothing is lost: nothing may be retransmitted */
 #define X_ONEWAY	0x2	/* only a sends (b's ACKs are pure ACKs) */
 #define X_NOOPT		0x4	/* a offers no options: no SACK, timestamps, window scale; MSS 536 */
+#define X_IPV6		0x8	/* over IPv6: AF_INET6 sockets on both stacks */
 
 /* One end of the connection and its stream in each direction. */
 struct end {
@@ -182,29 +184,39 @@ transfer(const struct us_tcp_cc *cc, const char *fault_a, const char *fault_b, u
 	static struct xfer x;
 	struct conn_wait w;
 	struct us_sock *ls;
+	struct us_ep any = { .v6 = (flags & X_IPV6) != 0, .port = PORT };
+	struct us_ep to = us_ep4(T_IP_B, PORT);
 	uint64_t t0;
-	int err = 0, i;
+	int err = 0, i, fam;
 
 	memset(&x, 0, sizeof(x));
 	x.size = size;
 	x.bsize = (flags & X_ONEWAY) ? 0 : size;
-	t_two_init(&x.t, fault_a, fault_b, POOL);
+	if (flags & X_IPV6)
+		t_two_init6(&x.t, fault_a, fault_b, POOL);
+	else
+		t_two_init(&x.t, fault_a, fault_b, POOL);
 	x.e[0].n = &x.t.a;
 	x.e[1].n = &x.t.b;
 	x.e[0].seed = 0xa11ce;
 	x.e[1].seed = 0xb0b;
 
-	ls = us_sock_create(x.t.b.st, USOCK_AF_INET, USOCK_SOCK_STREAM, 0, &err);
+	fam = (flags & X_IPV6) ? USOCK_AF_INET6 : USOCK_AF_INET;
+	ls = us_sock_create(x.t.b.st, fam, USOCK_SOCK_STREAM, 0, &err);
 	cr_assert_not_null(ls);
-	cr_assert_eq(us_tcp_bind(x.t.b.st, ls, 0, PORT), 0);
+	cr_assert_eq(us_tcp_bind_ep(x.t.b.st, ls, &any), 0);
 	cr_assert_eq(us_tcp_listen(x.t.b.st, ls, 8), 0);
 	us_tcp_set_cc(ls->tcb, cc);
-	x.e[0].so = us_sock_create(x.t.a.st, USOCK_AF_INET, USOCK_SOCK_STREAM, 0, &err);
+	x.e[0].so = us_sock_create(x.t.a.st, fam, USOCK_SOCK_STREAM, 0, &err);
 	cr_assert_not_null(x.e[0].so);
 	us_tcp_set_cc(x.e[0].so->tcb, cc);
 	if (flags & X_NOOPT)
 		x.e[0].so->tcb->t_flags |= US_TF_NOOPT;
-	cr_assert_eq(us_tcp_connect(x.t.a.st, x.e[0].so, T_IP_B, PORT), -EINPROGRESS);
+	if (flags & X_IPV6) {
+		to.v6 = 1;
+		to.addr6 = *T_IP6_B;
+	}
+	cr_assert_eq(us_tcp_connect_ep(x.t.a.st, x.e[0].so, &to), -EINPROGRESS);
 	w.x = &x;
 	w.ls = ls;
 	cr_assert(t_two_run(&x.t, connected, &w, 60 * T_S), "no connection within 60 s");
@@ -236,7 +248,17 @@ transfer(const struct us_tcp_cc *cc, const char *fault_a, const char *fault_b, u
 	if (flags & X_NOOPT) {
 		cr_assert_eq(x.e[0].so->tcb->t_flags & (US_TF_SACK_PERMIT | US_TF_RCVD_TSTMP |
 							 US_TF_RCVD_SCALE), 0);
-		cr_assert_eq(x.e[1].so->tcb->t_maxseg, 536);
+		/* Without an MSS option: RFC 9293's 536 over IPv4, 1220 over IPv6 (1280 - 60). */
+		cr_assert_eq(x.e[1].so->tcb->t_maxseg, (flags & X_IPV6) ? 1220 : 536);
+	}
+	if (flags & X_IPV6) {
+		/* It went over IPv6 end to end, with the MSS IPv6 headers leave (1500 - 60 - 12). */
+		cr_assert(x.e[0].so->flags & US_SO_V6);
+		cr_assert(x.e[1].so->flags & US_SO_V6);
+		cr_assert_eq(x.t.a.st->stats->ip4.tx, 0);
+		cr_assert_gt(x.t.a.st->stats->ip6.tx, 0);
+		if (!(flags & X_NOOPT))
+			cr_assert_eq(x.e[0].so->tcb->t_maxseg, 1428);
 	}
 	/* Each end read all the other sent: the counters agree. */
 	cr_assert_eq(x.t.a.st->stats->tcp.tx_data_bytes, x.size);
@@ -434,4 +456,27 @@ Test(tcp_transfer, cubic_1_mib_one_way_without_options_reordering_and_loss)
 {
 	transfer(CU, "loss=2,reorder=5,seed=121", "reorder=5,seed=122", 1 * MiB, 30 * T_S,
 		 X_ONEWAY | X_NOOPT);
+}
+
+/* --- over IPv6 --- */
+
+Test(tcp_transfer, cubic_8_mib_each_way_over_ipv6_clean)
+{
+	transfer(CU, NULL, NULL, 8 * MiB, 2 * T_S, X_LOSSLESS | X_IPV6);
+}
+
+Test(tcp_transfer, newreno_1_mib_over_ipv6_everything_everywhere)
+{
+	transfer(NR, "loss=5,dup=3,reorder=10,rx=1,seed=131", "loss=5,dup=3,reorder=10,rx=1,seed=132",
+		 1 * MiB, 60 * T_S, X_IPV6);
+}
+
+Test(tcp_transfer, cubic_8_mib_over_ipv6_loss_2_percent_and_reordering)
+{
+	transfer(CU, "loss=2,reorder=5,seed=141", "loss=1,seed=142", 8 * MiB, 20 * T_S, X_IPV6);
+}
+
+Test(tcp_transfer, newreno_1_mib_over_ipv6_without_options)
+{
+	transfer(NR, NULL, NULL, 1 * MiB, 2 * T_S, X_LOSSLESS | X_NOOPT | X_IPV6);
 }

@@ -505,3 +505,100 @@ Test(core_config, ip_and_mac_parsers_reject_trailing_garbage)
 	cr_assert_eq(us_parse_mac("02:0a:0b:0c:0d:ff:", m), -EINVAL);
 	cr_assert_eq(us_parse_mac("02:0a:0b:0c:0d:-1", m), -EINVAL);
 }
+
+Test(core_config, ipv6_unset_or_empty_leaves_ipv6_off)
+{
+	struct us_config c;
+
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_mode, US_CFG_IP6_OFF);
+	setenv("USOCK_IPV6", "", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_mode, US_CFG_IP6_OFF);
+}
+
+Test(core_config, ipv6_auto_and_an_address_land_in_their_fields)
+{
+	static const struct us_in6 want = { { 0xfd, 0, [15] = 2 } };
+	static const struct us_in6 gw = { { 0xfe, 0x80, [15] = 1 } };
+	struct us_config c;
+
+	setenv("USOCK_IPV6", "auto", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_mode, US_CFG_IP6_AUTO);
+	setenv("USOCK_IPV6", "fd00::2/64", 1);
+	setenv("USOCK_GATEWAY6", "fe80::1", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_mode, US_CFG_IP6_STATIC);
+	cr_assert(us_in6_eq(&c.ip6, &want));
+	cr_assert_eq(c.ip6_plen, 64);
+	cr_assert_str_eq(c.ipv6, "fd00::2/64");
+	cr_assert(c.have_gw6);
+	cr_assert(us_in6_eq(&c.gw6, &gw));
+	/* A router on our own prefix is fine too; plen 128 is a host route. */
+	setenv("USOCK_IPV6", "2001:db8::2/128", 1);
+	setenv("USOCK_GATEWAY6", "2001:db8::2", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_plen, 128);
+}
+
+Test(core_config, ipv6_without_prefix_says_to_add_slash_64)
+{
+	expect_env_error("USOCK_IPV6", "fd00::2", "USOCK_IPV6", "fd00::2/64");
+	cr_assert_not_null(strstr(errbuf, "auto"));
+}
+
+Test(core_config, ipv6_with_a_bad_prefix_length_names_the_valid_range)
+{
+	static const char *bad[] = { "fd00::2/0", "fd00::2/129", "fd00::2/", "fd00::2/x",
+				     "fd00::2/64x", "fd00::2/-8" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_env_error("USOCK_IPV6", bad[i], "USOCK_IPV6", "1 to 128");
+}
+
+Test(core_config, ipv6_that_is_not_an_address_gives_an_example)
+{
+	static const char *bad[] = { "fd00::g/64", "198.18.0.2/24", "fd00:::2/64", "dhcp6/64" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_env_error("USOCK_IPV6", bad[i], "USOCK_IPV6", "fd00::2/64");
+}
+
+Test(core_config, ipv6_that_is_not_unicast_is_refused)
+{
+	static const char *bad[] = { "::/64", "::1/128", "ff02::1/64", "::ffff:198.18.0.2/96" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_env_error("USOCK_IPV6", bad[i], "not a unicast", "fd00::2/64");
+}
+
+Test(core_config, gateway6_needs_ipv6_and_a_router_address)
+{
+	expect_env_error("USOCK_GATEWAY6", "fe80::1", "USOCK_GATEWAY6", "USOCK_IPV6");
+	setenv("USOCK_IPV6", "fd00::2/64", 1);
+	expect_env_error("USOCK_GATEWAY6", "fe80::1/64", "USOCK_GATEWAY6", "fe80::1");
+	expect_env_error("USOCK_GATEWAY6", "router", "USOCK_GATEWAY6", "fe80::1");
+	expect_env_error("USOCK_GATEWAY6", "ff02::2", "not a unicast", "fe80::1");
+	/* Global and off our prefix: not a neighbour, so not a router we can use. */
+	expect_env_error("USOCK_GATEWAY6", "2001:db8::1", "link-local", "fe80::1");
+	setenv("USOCK_IPV6", "auto", 1);
+	expect_env_error("USOCK_GATEWAY6", "fd00::1", "link-local", "fe80::1");
+}
+
+Test(core_config, ipv6_struct_field_overrides_the_environment)
+{
+	struct usock_config uc;
+	struct us_config c;
+
+	setenv("USOCK_IPV6", "fd00::9/64", 1);
+	memset(&uc, 0, sizeof(uc));
+	uc.ipv6 = "auto";
+	cr_assert_eq(load(&c, &uc), 0, "%s", errbuf);
+	cr_assert_eq(c.ip6_mode, US_CFG_IP6_AUTO);
+	uc.ipv6 = "fd00::2";
+	expect_error(&uc, "struct ipv6", "USOCK_IPV6", "fd00::2/64");
+}

@@ -140,7 +140,7 @@ Test(ip4_frag, in_order_fragments_deliver_the_exact_bytes)
 	cr_assert_eq(x.st->ip4.rx_frag, 3);
 	cr_assert_eq(x.st->ip4.rx_reassembled, 1);
 	cr_assert_eq(x.st->udp.rx_badsum, 0);
-	cr_assert_eq(x.t.n.st->ip.reass_bytes, 0);
+	cr_assert_eq(x.t.n.st->ip.reass.bytes, 0);
 	fx_fini(&x);
 }
 
@@ -336,7 +336,7 @@ Test(ip4_frag, incomplete_datagram_is_freed_after_30_s)
 	t_one_advance(&x.t, 1);
 	cr_assert_eq(x.st->ip4.rx_frag_timeout, 1);
 	cr_assert_eq(held(&x), 0);
-	cr_assert_eq(x.t.n.st->ip.reass_bytes, 0);
+	cr_assert_eq(x.t.n.st->ip.reass.bytes, 0);
 	cr_assert_eq(us_ip4_reass_deadline(x.t.n.st), UINT64_MAX);
 	/* The missing piece alone now starts a new datagram, which never completes. */
 	send_piece(&x, 700, dg, n, 1);
@@ -350,8 +350,8 @@ slots_used(const struct fx *x)
 {
 	uint32_t i, used = 0;
 
-	for (i = 0; i < x->t.n.st->ip.nreass; i++)
-		used += x->t.n.st->ip.reass[i].proto != 0;
+	for (i = 0; i < x->t.n.st->ip.reass.n; i++)
+		used += x->t.n.st->ip.reass.slots[i].used;
 	return used;
 }
 
@@ -363,7 +363,7 @@ Test(ip4_frag, more_datagrams_than_slots_evicts_the_oldest_and_stays_bounded)
 	uint32_t n, i, nslots;
 
 	fx_init(&x);
-	nslots = x.t.n.st->ip.nreass;
+	nslots = x.t.n.st->ip.reass.n;
 	pattern(data, sizeof(data), 10);
 	n = make_udp(dg, 7, data, sizeof(data));
 	for (i = 0; i < nslots + 24; i++) {
@@ -394,13 +394,13 @@ Test(ip4_frag, flood_beyond_the_byte_limit_stays_bounded_and_fresh_datagram_comp
 	uint32_t i, k, n, limit, max_held;
 
 	fx_init(&x);
-	limit = x.t.n.st->ip.reass_limit;
+	limit = x.t.n.st->ip.reass.limit;
 	max_held = limit / FRAG + 1;
 	memset(junk, 0x5a, sizeof(junk));
 	for (i = 0; i < 12; i++)
 		for (k = 0; k < 30; k++) {
 			send_raw(&x, (uint16_t)(3000 + i), k * FRAG, junk, FRAG, 1);
-			cr_assert_leq(x.t.n.st->ip.reass_bytes, limit);
+			cr_assert_leq(x.t.n.st->ip.reass.bytes, limit);
 			cr_assert_leq(held(&x), max_held, "%u buffers held", held(&x));
 		}
 	cr_assert_gt(x.st->ip4.rx_frag_nomem, 0);
@@ -413,7 +413,7 @@ Test(ip4_frag, flood_beyond_the_byte_limit_stays_bounded_and_fresh_datagram_comp
 	expect_datagram(&x, data, sizeof(data));
 	t_one_advance(&x.t, 31 * T_S);
 	cr_assert_eq(held(&x), 0);
-	cr_assert_eq(x.t.n.st->ip.reass_bytes, 0);
+	cr_assert_eq(x.t.n.st->ip.reass.bytes, 0);
 	fx_fini(&x);
 }
 
@@ -437,7 +437,7 @@ Test(ip4_frag, datagram_in_more_than_128_pieces_is_dropped)
 	send_raw(&x, 4100, 128 * 8, junk, 8, 1);
 	cr_assert_eq(x.st->ip4.rx_frag_nomem, 1);
 	cr_assert_eq(held(&x), 0);
-	cr_assert_eq(x.t.n.st->ip.reass_bytes, 0);
+	cr_assert_eq(x.t.n.st->ip.reass.bytes, 0);
 	fx_fini(&x);
 }
 
