@@ -29,6 +29,7 @@ struct field {
 #define IP6(name, desc) { #name, desc, offsetof(struct us_ip6_stats, name) },
 #define ICMP6(name, desc) { #name, desc, offsetof(struct us_icmp6_stats, name) },
 #define ND6(name, desc) { #name, desc, offsetof(struct us_nd6_stats, name) },
+#define DHCP(name, desc) { #name, desc, offsetof(struct us_dhcp_stats, name) },
 #define UDP(name, desc) { #name, desc, offsetof(struct us_udp_stats, name) },
 #define TCP(name, desc) { #name, desc, offsetof(struct us_tcp_stats, name) },
 #define SOCK(name, desc) { #name, desc, offsetof(struct us_sock_stats, name) },
@@ -41,6 +42,7 @@ static const struct field icmp_f[] = { US_ICMP_STATS(ICMP) { NULL, NULL, 0 } };
 static const struct field ip6_f[] = { US_IP6_STATS(IP6) { NULL, NULL, 0 } };
 static const struct field icmp6_f[] = { US_ICMP6_STATS(ICMP6) { NULL, NULL, 0 } };
 static const struct field nd6_f[] = { US_ND6_STATS(ND6) { NULL, NULL, 0 } };
+static const struct field dhcp_f[] = { US_DHCP_STATS(DHCP) { NULL, NULL, 0 } };
 static const struct field udp_f[] = { US_UDP_STATS(UDP) { NULL, NULL, 0 } };
 static const struct field tcp_f[] = { US_TCP_STATS(TCP) { NULL, NULL, 0 } };
 static const struct field sock_f[] = { US_SOCK_STATS(SOCK) { NULL, NULL, 0 } };
@@ -103,6 +105,7 @@ show(const char *path, int all, int json)
 	group("Ip6", ip6_f, &f->s.ip6, all);
 	group("Icmp6", icmp6_f, &f->s.icmp6, all);
 	group("Nd6", nd6_f, &f->s.nd6, all);
+	group("Dhcp", dhcp_f, &f->s.dhcp, all);
 	group("Udp", udp_f, &f->s.udp, all);
 	group("Tcp", tcp_f, &f->s.tcp, all);
 	group("Sockets", sock_f, &f->s.sock, all);

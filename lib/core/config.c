@@ -164,13 +164,18 @@ parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 	long plen;
 
 	if (strcmp(v, "dhcp") == 0) {
-		snprintf(err, errlen, "usock: USOCK_IPV4=dhcp: this build has no DHCP client; "
-			 "give an address/prefix such as USOCK_IPV4=198.18.0.2/24");
-		return -EINVAL;
+		c->dhcp = 1;
+		return 0;
 	}
 	if (strchr(v, '/') == NULL) {
-		snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has no prefix length; use %s/24", v,
-			 v);
+		uint32_t a;
+
+		if (us_parse_ip4(v, &a) == 0)
+			snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" has no prefix length; use "
+				 "%s/24", v, v);
+		else
+			snprintf(err, errlen, "usock: USOCK_IPV4=\"%s\" is neither an address/prefix "
+				 "nor dhcp; use e.g. USOCK_IPV4=198.18.0.2/24 or USOCK_IPV4=dhcp", v);
 		return -EINVAL;
 	}
 	if (split_prefix(v, addr, sizeof(addr), &plen) != 0 || us_parse_ip4(addr, &c->ip4) != 0)
@@ -326,7 +331,7 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 				 "e.g. USOCK_GATEWAY=198.18.0.1", v);
 			return -EINVAL;
 		}
-		if ((c->gw & mask) != (c->ip4 & mask)) {
+		if (!c->dhcp && (c->gw & mask) != (c->ip4 & mask)) {
 			snprintf(err, errlen, "usock: USOCK_GATEWAY=\"%s\" is not on the USOCK_IPV4 "
 				 "subnet; give a gateway inside it", v);
 			return -EINVAL;

@@ -23,7 +23,8 @@ struct usock_config;
 struct us_config {
 	char iface[32];		/* USOCK_IFACE */
 	char driver[16];	/* USOCK_DRIVER */
-	uint32_t ip4;		/* USOCK_IPV4 address, host order */
+	int dhcp;		/* USOCK_IPV4=dhcp: the address comes from a DHCP server */
+	uint32_t ip4;		/* USOCK_IPV4 address, host order (0 with dhcp) */
 	uint8_t plen;		/* its prefix length */
 	uint32_t gw;		/* USOCK_GATEWAY, 0: none */
 	int have_mac;		/* USOCK_MAC given */

@@ -20,6 +20,7 @@
 
 #include "usock.h"
 #include "usock_build_config.h"
+#include "../ip/dhcp.h"
 #include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "config.h"
@@ -30,6 +31,8 @@
 #define US_EXIT_LINGER_NS (2ull * 1000000000ull)
 /* Longest a start waits for IPv6 addresses to finish DAD (or, auto, for a router). */
 #define US_IP6_START_WAIT_NS (4ull * 1000000000ull)
+/* Longest a start waits for a DHCP lease (a DISCOVER and its first retransmission). */
+#define US_DHCP_START_WAIT_NS (10ull * 1000000000ull)
 
 struct us_runtime us_rt = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -201,6 +204,11 @@ service(void *arg)
 		got = us_stack_poll(st, now, 64);
 		if (got > 0)
 			stale = 0;
+		if (us_rt.shm != NULL && us_rt.shm->ip4 != st->ip4) {
+			/* DHCP changed the address: usock-stat shows the one in use. */
+			us_rt.shm->ip4 = st->ip4;
+			us_rt.shm->plen = (uint8_t)__builtin_popcount(st->mask);
+		}
 		/*
 		 * Busy polling: spin, unless an application thread waiting in a
 		 * call polls the link itself right now (us_rt_wait); two spinners
@@ -316,7 +324,7 @@ export_stats(struct us_stack *st)
 	snprintf(f->iface, sizeof(f->iface), "%s", st->cfg.iface);
 	snprintf(f->driver, sizeof(f->driver), "%s", st->cfg.driver);
 	f->ip4 = st->ip4;
-	f->plen = st->cfg.plen;
+	f->plen = (uint8_t)__builtin_popcount(st->mask);
 	memcpy(f->mac, st->mac, 6);
 	f->s = *st->stats;
 	us_stack_set_stats(st, &f->s);
@@ -444,27 +452,46 @@ ip6_coming_up(const struct us_stack *st)
 	return st->ip6.slaac && !have_auto && st->nd.rs_timer != 0;
 }
 
+/* Is the IPv4 address still to come from DHCP? */
+static int
+dhcp_coming_up(const struct us_stack *st)
+{
+	return st->cfg.dhcp && !us_dhcp_has_lease(st);
+}
+
 /*
- * IPv6 addresses stay tentative through duplicate address detection (about
- * a second, RFC 4862 5.4), and with USOCK_IPV6=auto the address comes with
- * a router's answer: a program that connects right after starting would
- * have no source address yet.  So the start waits for them, as a system
- * waits for its network, but never longer than US_IP6_START_WAIT_NS.
+ * Addresses are not there at once: IPv6 addresses stay tentative through
+ * duplicate address detection (about a second, RFC 4862 5.4), with
+ * USOCK_IPV6=auto the address comes with a router's answer, and with
+ * USOCK_IPV4=dhcp with a server's.  A program that connects right after
+ * starting would have no source address yet.  So the start waits for
+ * them, as a system waits for its network, but never longer than
+ * US_IP6_START_WAIT_NS (IPv6) or US_DHCP_START_WAIT_NS (DHCP); a lease
+ * that is late is said in one line, and still taken when it comes.
  */
 static void
-wait_ip6(void)
+wait_addresses(void)
 {
-	uint64_t end = us_clock_ns() + US_IP6_START_WAIT_NS;
+	uint64_t t0 = us_clock_ns(), end6 = t0 + US_IP6_START_WAIT_NS;
+	uint64_t end4 = t0 + US_DHCP_START_WAIT_NS;
 
-	while (us_rt.st != NULL && ip6_coming_up(us_rt.st)) {
-		uint64_t now = us_clock_ns();
+	while (us_rt.st != NULL) {
+		uint64_t now = us_clock_ns(), end = 0;
 
-		if (now >= end)
+		if (ip6_coming_up(us_rt.st) && now < end6)
+			end = end6;
+		if (dhcp_coming_up(us_rt.st) && now < end4 && end4 > end)
+			end = end4;
+		if (end == 0)
 			break;
 		wake_service();
-		/* Nothing signals the end of DAD to application threads: look every 20 ms. */
+		/* Nothing signals the end of DAD or DHCP to application threads: look every 20 ms. */
 		(void)us_rt_wait(now + 20000000ull < end ? now + 20000000ull : end);
 	}
+	if (us_rt.st != NULL && dhcp_coming_up(us_rt.st))
+		fprintf(stderr, "usock: USOCK_IPV4=dhcp: no DHCP lease on %s after %llu s; still "
+			"asking (IPv4 needs an address until then)\n", us_rt.st->cfg.iface,
+			US_DHCP_START_WAIT_NS / 1000000000ull);
 }
 
 int
@@ -482,7 +509,7 @@ us_rt_start_locked(const struct usock_config *cfg)
 	rc = start_locked(cfg);
 	us_rt_starting = 0;
 	if (rc == 0)
-		wait_ip6();
+		wait_addresses();
 	return rc;
 }
 

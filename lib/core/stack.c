@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "usock_build_config.h"
+#include "../ip/dhcp.h"
 #include "../ip/ip4.h"
 #include "../ip/ip6.h"
 #include "../link/link.h"
@@ -101,6 +102,7 @@ us_stack_destroy(struct us_stack *st)
 		us_sock_close(st, st->socks);
 	/* Connections the application closed but that were still finishing. */
 	us_tcp_fini(st);
+	us_dhcp_stop(st);
 	us_stack_flush(st);
 	while (st->ntx > 0)
 		us_pkt_free(st->txb[--st->ntx]);
@@ -154,6 +156,7 @@ us_stack_timers(struct us_stack *st, uint64_t now)
 		st->now = now;
 	us_arp_timer(st, st->now);
 	us_ip4_reass_timer(st, st->now);
+	us_dhcp_timer(st, st->now);
 	if (st->ip6.enabled) {
 		us_ip6_timer(st, st->now);
 		us_nd6_timer(st, st->now);
@@ -166,6 +169,9 @@ us_stack_next_deadline(const struct us_stack *st)
 {
 	uint64_t t = st->arp.next_timer, r = us_ip4_reass_deadline(st);
 
+	if (r < t)
+		t = r;
+	r = us_dhcp_deadline(st);
 	if (r < t)
 		t = r;
 	if (st->ip6.enabled) {
@@ -213,6 +219,9 @@ us_stack_poll(struct us_stack *st, uint64_t now, unsigned budget)
 void
 us_stack_announce(struct us_stack *st)
 {
-	us_arp_announce(st);
+	if (st->cfg.dhcp)
+		us_dhcp_start(st);	/* no address to announce yet: DHCP finds one */
+	else
+		us_arp_announce(st);
 	us_stack_flush(st);
 }

@@ -165,6 +165,26 @@ struct us_udp {
 	uint16_t next_eph;	/* next ephemeral port to try */
 };
 
+/* The DHCPv4 client (dhcp.c); all addresses host order, times ns of stack time. */
+struct us_dhcp {
+	uint8_t state;		/* US_DHCP_* */
+	uint8_t tries;		/* messages sent in this state */
+	uint8_t probes;		/* ARP probes sent for the offer */
+	uint32_t xid;		/* transaction ID of this exchange */
+	uint32_t offer;		/* the address offered, then leased */
+	uint32_t server;	/* its server's identifier */
+	uint32_t mask;		/* lease: netmask */
+	uint32_t router;	/* lease: router, 0: none */
+	uint32_t lease_s;	/* lease: seconds */
+	uint32_t t1_s;		/* lease: renewal time, seconds */
+	uint32_t t2_s;		/* lease: rebinding time, seconds */
+	uint32_t dns[4];	/* lease: DNS servers */
+	uint8_t ndns;		/* how many */
+	uint64_t start;		/* when the lease began: its REQUEST went (RFC 2131 4.4.1) */
+	uint64_t req_at;	/* when the last DHCPREQUEST went */
+	uint64_t timer;		/* next event; 0: none */
+};
+
 /* Hooks the owner of a stack (the API layer, a test) sets. */
 struct us_stack_hooks {
 	void (*sock_event)(struct us_stack *st, struct us_sock *s);	/* s changed */
@@ -187,6 +207,7 @@ struct us_stack {
 	struct us_icmp icmp;	/* ICMP rate limit */
 	struct us_ip6 ip6;	/* IPv6 state */
 	struct us_nd nd;	/* IPv6 neighbour discovery */
+	struct us_dhcp dhcp;	/* DHCPv4 client (USOCK_IPV4=dhcp) */
 	struct us_udp udp;	/* UDP port table */
 	struct us_tcp tcp;	/* TCP tables and timers */
 	struct us_sock *raw;	/* raw sockets, by hnext */
@@ -222,7 +243,7 @@ void us_stack_input(struct us_stack *st, struct us_pkt *pkt);
 void us_stack_xmit(struct us_stack *st, struct us_pkt *pkt);
 /* Hands queued frames to the driver. */
 void us_stack_flush(struct us_stack *st);
-/* Sends a gratuitous ARP for our address. */
+/* At start on a link: a gratuitous ARP for our address, or (USOCK_IPV4=dhcp) DHCP's first step. */
 void us_stack_announce(struct us_stack *st);
 /* A 32-bit random number from the stack's generator. */
 uint32_t us_stack_rand(struct us_stack *st);

@@ -144,6 +144,22 @@
 	X(resolve_fail, "packets dropped: address did not resolve")                       \
 	X(conflict, "advertisements from another node for an address of ours")
 
+#define US_DHCP_STATS(X)                                                                  \
+	X(tx_discover, "DHCPDISCOVER sent")                                               \
+	X(tx_request, "DHCPREQUEST sent")                                                 \
+	X(tx_decline, "DHCPDECLINE sent (the offered address was in use)")                \
+	X(tx_release, "DHCPRELEASE sent")                                                 \
+	X(tx_arp_probe, "ARP probes of an offered address")                               \
+	X(rx_offer, "DHCPOFFER received")                                                 \
+	X(rx_ack, "DHCPACK received")                                                     \
+	X(rx_nak, "DHCPNAK received")                                                     \
+	X(rx_bad, "dropped: malformed or not a reply")                                    \
+	X(rx_other, "ignored: another transaction, client or state")                      \
+	X(bound, "leases taken (a new address)")                                          \
+	X(renewed, "leases extended (renewing or rebinding)")                             \
+	X(expired, "leases that ran out (address dropped)")                               \
+	X(conflict, "offered addresses another host answered for")
+
 #define US_UDP_STATS(X)                                                                   \
 	X(rx, "datagrams received")                                                       \
 	X(rx_short, "dropped: short")                                                     \
@@ -222,6 +238,7 @@ struct us_icmp_stats { US_ICMP_STATS(US_DECL) };
 struct us_ip6_stats { US_IP6_STATS(US_DECL) };
 struct us_icmp6_stats { US_ICMP6_STATS(US_DECL) };
 struct us_nd6_stats { US_ND6_STATS(US_DECL) };
+struct us_dhcp_stats { US_DHCP_STATS(US_DECL) };
 struct us_udp_stats { US_UDP_STATS(US_DECL) };
 struct us_tcp_stats { US_TCP_STATS(US_DECL) };
 struct us_sock_stats { US_SOCK_STATS(US_DECL) };
@@ -241,6 +258,7 @@ struct us_stats {
 	struct us_ip6_stats ip6;	/* IPv6 */
 	struct us_icmp6_stats icmp6;	/* ICMPv6 */
 	struct us_nd6_stats nd6;	/* neighbour discovery, MLD */
+	struct us_dhcp_stats dhcp;	/* DHCPv4 client */
 	struct us_udp_stats udp;	/* UDP */
 	struct us_tcp_stats tcp;	/* TCP */
 	struct us_sock_stats sock;	/* sockets */
@@ -252,7 +270,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 8
+#define US_STATS_VERSION 9
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -112,7 +112,8 @@ us_ip4_input(struct us_stack *st, struct us_pkt *pkt)
 		is->rx_badsrc++;
 		goto drop;
 	}
-	if (pkt->ip_dst != st->ip4 && !us_ip4_is_bcast(st, pkt->ip_dst)) {
+	if ((pkt->ip_dst != st->ip4 || st->ip4 == 0) && !us_ip4_is_bcast(st, pkt->ip_dst)) {
+		/* (Until DHCP gives us an address, only broadcasts are ours.) */
 		is->rx_notours++;
 		goto drop;
 	}

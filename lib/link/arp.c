@@ -11,6 +11,7 @@
 
 #include "../core/stack.h"
 #include "../wire/wire.h"
+#include "../ip/dhcp.h"
 #include "link.h"
 
 #define ARP_REACHABLE_NS	(30ull * 1000000000ull)	/* an answer stays fresh */
@@ -155,6 +156,13 @@ send_request(struct us_stack *st, struct us_arp_entry *e, const uint8_t *unicast
 }
 
 void
+us_arp_probe(struct us_stack *st, uint32_t ip)
+{
+	/* RFC 5227 2.1.1: sender address zero, so no cache anywhere learns it yet. */
+	send_arp(st, US_ARP_REQUEST, NULL, NULL, 0, ip);
+}
+
+void
 us_arp_announce(struct us_stack *st)
 {
 	/* RFC 5227 2.3: a request with sender and target both our address. */
@@ -233,6 +241,8 @@ us_arp_input(struct us_stack *st, struct us_pkt *pkt)
 		as->rx_badsrc++;
 		goto drop;
 	}
+	if (st->dhcp.state == US_DHCP_PROBING)
+		us_dhcp_arp_seen(st, spa, tpa, a + US_ARP_SHA);
 	if (spa == st->ip4 && spa != 0) {
 		if (memcmp(a + US_ARP_SHA, st->mac, 6) != 0)
 			as->conflict++;
@@ -250,7 +260,8 @@ us_arp_input(struct us_stack *st, struct us_pkt *pkt)
 		as->rx_reply++;
 		goto drop;
 	}
-	if (tpa != st->ip4) {
+	if (tpa != st->ip4 || st->ip4 == 0) {
+		/* (Without an address yet, DHCP's, we answer for none.) */
 		as->rx_notours++;
 		goto drop;
 	}

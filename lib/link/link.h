@@ -35,6 +35,8 @@ void us_arp_input(struct us_stack *st, struct us_pkt *pkt);
  */
 int us_arp_output(struct us_stack *st, struct us_pkt *pkt, uint32_t nexthop);
 void us_arp_timer(struct us_stack *st, uint64_t now);
+/* Sends an ARP probe for ip (RFC 5227 2.1.1: our sender address zero). */
+void us_arp_probe(struct us_stack *st, uint32_t ip);
 /* Sends a gratuitous ARP request announcing our address. */
 void us_arp_announce(struct us_stack *st);
 /* Copies the MAC of ip if known and usable; returns 0 or -ENOENT. */

@@ -12,6 +12,7 @@
 
 #include "usock.h"
 #include "../core/stack.h"
+#include "../ip/dhcp.h"
 #include "../ip/ip4.h"
 #include "../ip/ip6.h"
 #include "../sock/sock.h"
@@ -143,6 +144,13 @@ us_udp_input(struct us_stack *st, struct us_pkt *pkt)
 		/* RFC 768: a zero checksum means the sender computed none. */
 		us->rx_badsum++;
 		goto drop;
+	}
+	if (dport == US_DHCP_CLIENT_PORT && sport == US_DHCP_SERVER_PORT &&
+	    st->dhcp.state != US_DHCP_OFF && !(pkt->flags & US_PKT_IP6)) {
+		/* The stack's own DHCP client owns port 68 while it runs. */
+		us_pkt_adj(pkt, US_UDP_HLEN);
+		us_dhcp_input(st, pkt);
+		return;
 	}
 	if (!(pkt->flags & US_PKT_IP6) && us_ip4_is_bcast(st, pkt->ip_dst)) {
 		/* Every socket on the port gets its own copy of a broadcast. */
