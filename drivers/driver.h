@@ -64,6 +64,7 @@ struct us_drv_ops {
 	X(tx_zero_copy, "port: frames sent from the stack's buffers in place (1)")        \
 	X(tx_csum_offload, "port: checksums the NIC fills in (1: IPv4, 2: TCP/UDP)")       \
 	X(fault_lost, "fault wrapper: frames dropped")                                    \
+	X(fault_toobig, "fault wrapper: frames dropped above its mtu")                    \
 	X(fault_dup, "fault wrapper: frames duplicated")                                  \
 	X(fault_reord, "fault wrapper: frames held back")                                 \
 	X(fault_delayed, "fault wrapper: frames delayed")
@@ -145,8 +146,9 @@ struct us_fault_cfg {
 	uint64_t jitter_ns;	/* random extra delay up to this */
 	uint64_t seed;		/* PRNG seed: same seed, same faults */
 	int rx;			/* apply on receive too (default: transmit only) */
+	uint32_t mtu;		/* drop frames whose packet exceeds this (a narrower hop); 0: none */
 };
-/* Parses "loss=2,dup=1,reorder=5,delay=1ms,jitter=1ms,seed=7,rx=1" (percent). */
+/* Parses "loss=2,dup=1,reorder=5,delay=1ms,jitter=1ms,seed=7,rx=1,mtu=1280" (percent). */
 int us_fault_parse(const char *spec, struct us_fault_cfg *cfg, char *errbuf, size_t errlen);
 struct us_drv *us_fault_wrap(struct us_drv *inner, const struct us_fault_cfg *cfg);
 

@@ -5,7 +5,13 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
       iproute2 iputils-ping ethtool netcat-openbsd socat tcpdump python3-scapy
       procps psmisc curl dnsmasq-base python3-matplotlib libdpdk-dev dpdk-dev
-      iperf3 sockperf nginx-light redis-server redis-tools wrk radvd)
+      iperf3 sockperf nginx-light redis-server redis-tools wrk radvd
+      # Cross-builds (tests/cross/): the C cross compilers only (crossbuild-essential-*
+      # adds C++ and dpkg-cross, 35 MB more), and qemu-user to run the tests.
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+      gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+      gcc-s390x-linux-gnu libc6-dev-s390x-cross
+      qemu-user-static)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

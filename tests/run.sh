@@ -35,6 +35,16 @@ step "install, then cc app.c \$(pkg-config --cflags --libs libusock)" bash tests
 step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false
 step "unit+loop tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs
+# The minimal configuration for three other CPUs (tests/cross/), its unit and
+# loop tests run under qemu-user: 64-bit ARM, 32-bit ARM (alignment traps),
+# and big-endian s390x (byte order).
+for arch in aarch64:aarch64-linux-gnu armhf:arm-linux-gnueabihf s390x:s390x-linux-gnu; do
+  a=${arch%%:*} t=${arch#*:}
+  step "cross build $t (minimal)" setup build-cross-$a --cross-file tests/cross/$t.ini \
+    -Ddpdk=disabled -Dpcap=disabled
+  step "unit+loop tests ($t, under qemu-user)" meson test -C build-cross-$a --suite unit --suite proto \
+    --print-errorlogs
+done
 step "lab tests (namespaces, against the Linux kernel)" bash tests/lab/run.sh build-full
 step "bench/compare --smoke makes its report" bash tests/check-bench.sh build-full
 

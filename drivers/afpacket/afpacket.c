@@ -478,7 +478,9 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int allmu
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	if (strlen(iface) >= sizeof(ifr.ifr_name)) {
-		snprintf(errbuf, errlen, "interface name \"%s\" is too long", iface);
+		/* The precision bounds the output: 32-bit GCC warns that %s could pass INT_MAX. */
+		snprintf(errbuf, errlen, "interface name \"%.64s\" is too long (at most %zu characters)",
+			 iface, sizeof(ifr.ifr_name) - 1);
 		goto fail;
 	}
 	strcpy(ifr.ifr_name, iface);

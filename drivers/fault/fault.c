@@ -85,6 +85,12 @@ spoil(struct fault *f, struct line *l, struct us_pkt *p, uint64_t now)
 	uint64_t when = now + f->cfg.delay_ns;
 	struct us_drv_stats *s = f->drv.stats;
 
+	/* A narrower hop further on: a bigger packet goes no further (nor says so). */
+	if (f->cfg.mtu != 0 && us_pkt_chain_len(p) > f->cfg.mtu + 14) {
+		s->fault_toobig++;
+		us_pkt_free(p);
+		return;
+	}
 	if (f->cfg.loss_ppm != 0 && rnd_ppm(f) < f->cfg.loss_ppm) {
 		s->fault_lost++;
 		us_pkt_free(p);
@@ -278,6 +284,16 @@ us_fault_parse(const char *spec, struct us_fault_cfg *cfg, char *errbuf, size_t 
 			cfg->rx = atoi(eq) != 0;
 			continue;
 		}
+		if (strcmp(tok, "mtu") == 0) {
+			unsigned long v = strtoul(eq, &end, 10);
+
+			if (*eq == '\0' || *end != '\0' || v < 68 || v > 65535) {
+				snprintf(errbuf, errlen, "has a bad mtu \"%s\"; use 68 to 65535 bytes", eq);
+				return -EINVAL;
+			}
+			cfg->mtu = (uint32_t)v;
+			continue;
+		}
 		pct = strtod(eq, &end);
 		if (*eq == '\0' || *end != '\0' || pct < 0 || pct > 100) {
 			snprintf(errbuf, errlen, "has a bad percentage \"%s\" for %s; use 0 to 100",
@@ -293,7 +309,7 @@ us_fault_parse(const char *spec, struct us_fault_cfg *cfg, char *errbuf, size_t 
 		else {
 			snprintf(errbuf, errlen,
 				 "has unknown key \"%s\"; keys are loss, dup, reorder (percent), "
-				 "delay, jitter, seed, rx", tok);
+				 "delay, jitter, seed, rx, mtu", tok);
 			return -EINVAL;
 		}
 	}

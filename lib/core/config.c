@@ -164,6 +164,12 @@ parse_ipv4_setting(struct us_config *c, const char *v, char *err, size_t errlen)
 	long plen;
 
 	if (strcmp(v, "dhcp") == 0) {
+		if (!US_HAVE_DHCP) {
+			snprintf(err, errlen, "usock: USOCK_IPV4=dhcp: this build has no DHCP client "
+				 "(-Ddhcp=false); give an address/prefix such as "
+				 "USOCK_IPV4=198.18.0.2/24, or rebuild with -Ddhcp=true");
+			return -EINVAL;
+		}
 		c->dhcp = 1;
 		return 0;
 	}
@@ -376,9 +382,19 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 	v = pick(uc->dns, "USOCK_DNS");
 	if (v != NULL && (rc = copy_str(c->dns, sizeof(c->dns), v, "USOCK_DNS", err, errlen)) != 0)
 		return rc;
+	if (v != NULL && !US_HAVE_DNS) {
+		snprintf(err, errlen, "usock: USOCK_DNS: this build has no DNS resolver (-Ddns=false); "
+			 "unset USOCK_DNS (names then come from /etc/hosts), or rebuild with -Ddns=true");
+		return -EINVAL;
+	}
 	if (v != NULL && (rc = parse_dns(c, err, errlen)) != 0)
 		return rc;
 	v = pick(uc->ipv6, "USOCK_IPV6");
+	if (v != NULL && !US_HAVE_IPV6) {
+		snprintf(err, errlen, "usock: USOCK_IPV6: this build has no IPv6 (-Dipv6=false); unset "
+			 "USOCK_IPV6, or rebuild with -Dipv6=true");
+		return -EINVAL;
+	}
 	if (v != NULL && ((rc = copy_str(c->ipv6, sizeof(c->ipv6), v, "USOCK_IPV6", err,
 					 errlen)) != 0 ||
 			  (rc = parse_ipv6_setting(c, v, err, errlen)) != 0))

@@ -414,7 +414,9 @@ start_locked(const struct usock_config *cfg)
 	us_rt.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	export_stats(us_rt.st);
 	us_stack_announce(us_rt.st);
+#if US_HAVE_IPV6
 	us_ip6_start(us_rt.st);
+#endif
 	us_rt.stop = 0;
 	if ((rc = pthread_create(&us_rt.thr, NULL, service, NULL)) != 0) {
 		fprintf(stderr, "usock: cannot start the service thread: %s; raise the thread "

@@ -40,6 +40,29 @@ us_stack_set_stats(struct us_stack *st, struct us_stats *stats)
 		d->stats = &stats->drv;
 }
 
+/* IPv6's state when USOCK_IPV6 turns it on (a build without IPv6 refuses the setting). */
+static int
+ip6_init(struct us_stack *st)
+{
+#if US_HAVE_IPV6
+	if (st->cfg.ip6_mode != US_CFG_IP6_OFF &&
+	    (us_nd6_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip6_init(st) != 0))
+		return -ENOMEM;
+#endif
+	return 0;
+}
+
+static void
+ip6_fini(struct us_stack *st)
+{
+#if US_HAVE_IPV6
+	if (st->cfg.ip6_mode != US_CFG_IP6_OFF) {
+		us_ip6_fini(st);
+		us_nd6_fini(st);
+	}
+#endif
+}
+
 struct us_stack *
 us_stack_create(const struct us_config *cfg, struct us_drv *drv, struct us_pool *pool,
 		uint64_t now)
@@ -65,17 +88,12 @@ us_stack_create(const struct us_config *cfg, struct us_drv *drv, struct us_pool 
 	us_stack_set_stats(st, &st->own_stats);
 	st->stats->pool.size = pool->n;
 	if (us_arp_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip4_init(st, US_REASS_MAX) != 0 ||
-	    us_udp_init(st, 1024) != 0 || us_tcp_init(st) != 0 ||
-	    (cfg->ip6_mode != US_CFG_IP6_OFF &&
-	     (us_nd6_init(st, US_ARP_TABLE_SIZE) != 0 || us_ip6_init(st) != 0))) {
+	    us_udp_init(st, 1024) != 0 || us_tcp_init(st) != 0 || ip6_init(st) != 0) {
 		us_tcp_fini(st);
 		us_arp_fini(st);
 		us_ip4_fini(st);
 		us_udp_fini(st);
-		if (cfg->ip6_mode != US_CFG_IP6_OFF) {
-			us_ip6_fini(st);
-			us_nd6_fini(st);
-		}
+		ip6_fini(st);
 		free(st);
 		return NULL;
 	}
@@ -108,10 +126,7 @@ us_stack_destroy(struct us_stack *st)
 		us_pkt_free(st->txb[--st->ntx]);
 	us_arp_fini(st);
 	us_ip4_fini(st);
-	if (st->cfg.ip6_mode != US_CFG_IP6_OFF) {
-		us_ip6_fini(st);
-		us_nd6_fini(st);
-	}
+	ip6_fini(st);
 	us_udp_fini(st);
 	us_drv_close(st->drv);
 	rc = st->pool->avail == st->pool->n ? 0 : -EBUSY;
@@ -157,10 +172,12 @@ us_stack_timers(struct us_stack *st, uint64_t now)
 	us_arp_timer(st, st->now);
 	us_ip4_reass_timer(st, st->now);
 	us_dhcp_timer(st, st->now);
+#if US_HAVE_IPV6
 	if (st->ip6.enabled) {
 		us_ip6_timer(st, st->now);
 		us_nd6_timer(st, st->now);
 	}
+#endif
 	us_tcp_timers(st, st->now);
 }
 
@@ -174,6 +191,7 @@ us_stack_next_deadline(const struct us_stack *st)
 	r = us_dhcp_deadline(st);
 	if (r < t)
 		t = r;
+#if US_HAVE_IPV6
 	if (st->ip6.enabled) {
 		r = us_ip6_deadline(st);
 		if (r < t)
@@ -182,6 +200,7 @@ us_stack_next_deadline(const struct us_stack *st)
 		if (r < t)
 			t = r;
 	}
+#endif
 	r = us_tcp_next_deadline(st);
 	if (r < t)
 		t = r;

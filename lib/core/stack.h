@@ -173,6 +173,8 @@ struct us_dhcp {
 	uint32_t xid;		/* transaction ID of this exchange */
 	uint32_t offer;		/* the address offered, then leased */
 	uint32_t server;	/* its server's identifier */
+	uint8_t server_mac[6];	/* the link address its ACK came from */
+	uint8_t have_server_mac;	/* server_mac is known */
 	uint32_t mask;		/* lease: netmask */
 	uint32_t router;	/* lease: router, 0: none */
 	uint32_t lease_s;	/* lease: seconds */

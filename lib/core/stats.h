@@ -85,7 +85,7 @@
 	X(rx_short, "dropped: shorter than a header")                                     \
 	X(rx_badver, "dropped: version not 6")                                            \
 	X(rx_badlen, "dropped: payload length past the frame")                            \
-	X(rx_badsrc, "dropped: multicast or bad source")                                  \
+	X(rx_badsrc, "dropped: multicast, loopback or v4-mapped address")                 \
 	X(rx_notours, "dropped: not addressed to us")                                     \
 	X(rx_badext, "dropped: malformed extension header")                               \
 	X(rx_rthdr0, "dropped: routing header type 0 (RFC 5095)")                          \

@@ -269,7 +269,9 @@ take_lease(struct us_dhcp *d, const struct us_dhcp_msg *m)
 	d->lease_s = lease;
 	/* RFC 2131 4.4.5 defaults: T1 half the lease, T2 seven eighths; kept in order. */
 	d->t1_s = m->t1 != 0 && m->t1 < lease ? m->t1 : lease / 2;
-	d->t2_s = m->t2 != 0 && m->t2 < lease && m->t2 > d->t1_s ? m->t2 : lease / 8 * 7;
+	/* (In 64 bits: lease / 8 * 7 would make T2 of a 100 s lease 84 s, not 87.) */
+	d->t2_s = m->t2 != 0 && m->t2 < lease && m->t2 > d->t1_s ? m->t2
+								  : (uint32_t)((uint64_t)lease * 7 / 8);
 	if (d->t2_s <= d->t1_s)
 		d->t2_s = d->t1_s + (lease - d->t1_s) / 2;
 	d->mask = m->mask != 0 ? m->mask : class_mask(m->yiaddr);
@@ -382,6 +384,16 @@ unicast(uint32_t a)
 	return a != 0 && (a >> 24) != 127 && (a >> 24) != 0 && (a >> 28) < 0xe;
 }
 
+/* Keeps the MAC an ACK came from, if known (pkt_mac[6] says so). */
+static int
+ack_mac(const uint8_t *pkt_mac, uint8_t *out)
+{
+	if (!pkt_mac[6])
+		return 0;
+	memcpy(out, pkt_mac, 6);
+	return 1;
+}
+
 static void
 start_probe(struct us_stack *st)
 {
@@ -398,10 +410,16 @@ void
 us_dhcp_input(struct us_stack *st, struct us_pkt *pkt)
 {
 	struct us_dhcp *d = &st->dhcp;
-	uint8_t buf[1500];
+	uint8_t buf[1500], pkt_mac[7] = { 0 };
 	struct us_dhcp_msg m;
 	uint32_t len = us_pkt_chain_read(pkt, 0, buf, sizeof(buf));
 
+	/* The sender's MAC, still in the buffer ahead of the headers (pkt_mac[6]: found). */
+	if (pkt->off >= (uint32_t)US_UDP_HLEN + pkt->l3_len + US_ETH_HLEN) {
+		memcpy(pkt_mac, us_pkt_data(pkt) - US_UDP_HLEN - pkt->l3_len - US_ETH_HLEN + US_ETH_SRC,
+		       6);
+		pkt_mac[6] = 1;
+	}
 	us_pkt_free(pkt);
 	if (us_dhcp_parse(buf, len, &m) != 0) {
 		st->stats->dhcp.rx_bad++;
@@ -439,6 +457,7 @@ us_dhcp_input(struct us_stack *st, struct us_pkt *pkt)
 			d->server = m.server;
 		take_lease(d, &m);
 		d->start = d->req_at;
+		d->have_server_mac = ack_mac(pkt_mac, d->server_mac);
 		if (d->state == US_DHCP_REQUESTING) {
 			start_probe(st);
 			return;
@@ -496,7 +515,9 @@ us_dhcp_timer(struct us_stack *st, uint64_t now)
 		d->timer = now + backoff(st);
 		return;
 	case US_DHCP_SELECTING:
-		d->tries++;
+		/* Saturates: backoff() shifts by tries - 1, and a wrap to 0 would shift by -1. */
+		if (d->tries < UINT8_MAX)
+			d->tries++;
 		send_msg(st, US_DHCP_DISCOVER);
 		d->timer = now + backoff(st);
 		return;
@@ -567,6 +588,16 @@ us_dhcp_stop(struct us_stack *st)
 	struct us_dhcp *d = &st->dhcp;
 
 	if (us_dhcp_has_lease(st)) {
+		uint8_t mac[6];
+
+		/*
+		 * At exit there is no time to resolve the server: if its entry
+		 * aged out, the MAC its ACK came from stands in (on the link only;
+		 * a relayed server is reached through the router).
+		 */
+		if (d->have_server_mac && us_ip4_onlink(st, d->server) &&
+		    us_arp_lookup(st, d->server, mac) != 0)
+			us_arp_note(st, d->server, d->server_mac);
 		send_msg(st, US_DHCP_RELEASE);
 		unbind(st);
 	}

@@ -9,6 +9,9 @@
 
 #include <stdint.h>
 
+#include "usock_build_config.h"
+#include "../pkt/pkt.h"
+
 struct us_stack;
 struct us_pkt;
 
@@ -59,6 +62,7 @@ struct us_dhcp_msg {
  */
 int us_dhcp_parse(const uint8_t *p, uint32_t len, struct us_dhcp_msg *m);
 
+#if US_HAVE_DHCP
 /* Starts the client (USOCK_IPV4=dhcp): DHCPDISCOVER after a short random delay. */
 void us_dhcp_start(struct us_stack *st);
 /* At exit: releases a lease we hold (DHCPRELEASE, RFC 2131 4.4.6). */
@@ -71,5 +75,21 @@ void us_dhcp_timer(struct us_stack *st, uint64_t now);
 uint64_t us_dhcp_deadline(const struct us_stack *st);
 /* Is there an address to use (bound, renewing or rebinding)? */
 int us_dhcp_has_lease(const struct us_stack *st);
+#else
+/*
+ * A build without the client (-Ddhcp=false) refuses USOCK_IPV4=dhcp, so
+ * the client never runs: its state stays US_DHCP_OFF and these do nothing.
+ */
+static inline void us_dhcp_start(struct us_stack *st) { (void)st; }
+static inline void us_dhcp_stop(struct us_stack *st) { (void)st; }
+static inline void us_dhcp_input(struct us_stack *st, struct us_pkt *pkt) { us_pkt_free(pkt); }
+static inline void
+us_dhcp_arp_seen(struct us_stack *st, uint32_t spa, uint32_t tpa, const uint8_t *sha)
+{
+}
+static inline void us_dhcp_timer(struct us_stack *st, uint64_t now) { (void)st; }
+static inline uint64_t us_dhcp_deadline(const struct us_stack *st) { return UINT64_MAX; }
+static inline int us_dhcp_has_lease(const struct us_stack *st) { return 0; }
+#endif
 
 #endif /* US_DHCP_H */

@@ -65,20 +65,36 @@ echo_reply(struct us_stack *st, struct us_pkt *pkt, uint32_t len)
 		st->stats->icmp6.tx_echoreply++;
 }
 
-/* The errno an error message means to a socket (as Linux's icmpv6_err_convert). */
+/*
+ * The errno an error message means to a socket, and whether it is hard
+ * (as Linux's icmpv6_err_convert): soft errors (no route, address
+ * unreachable, time exceeded, too big) may pass; a datagram socket only
+ * hears hard ones.
+ */
 static int
-error_errno(uint8_t type, uint8_t code)
+error_errno(uint8_t type, uint8_t code, int *hard)
 {
+	*hard = 0;
 	switch (type) {
 	case US_ICMP6_UNREACH:
-		if (code == US_ICMP6_UNREACH_PORT)
-			return ECONNREFUSED;
-		if (code == US_ICMP6_UNREACH_NOROUTE)
+		switch (code) {
+		case US_ICMP6_UNREACH_NOROUTE:
 			return ENETUNREACH;
-		return EHOSTUNREACH;
+		case US_ICMP6_UNREACH_PORT:
+			*hard = 1;
+			return ECONNREFUSED;
+		case 1:	/* administratively prohibited */
+		case 5:	/* source address failed ingress/egress policy */
+		case 6:	/* reject route to destination */
+			*hard = 1;
+			return EACCES;
+		default:
+			return EHOSTUNREACH;
+		}
 	case US_ICMP6_PKTTOOBIG:
 		return EMSGSIZE;
 	case US_ICMP6_PARAMPROB:
+		*hard = 1;
 		return EPROTO;
 	default:
 		return EHOSTUNREACH;
@@ -95,7 +111,7 @@ error_input(struct us_stack *st, struct us_pkt *pkt, uint32_t len, uint8_t type,
 	struct us_in6 qsrc, qdst;
 	const uint8_t *ip = q + US_ICMP6_HLEN;
 	uint8_t proto;
-	int l4, err = error_errno(type, code);
+	int l4, hard, err = error_errno(type, code, &hard);
 
 	cs->rx_err++;
 	if (type == US_ICMP6_PKTTOOBIG)
@@ -123,13 +139,14 @@ error_input(struct us_stack *st, struct us_pkt *pkt, uint32_t len, uint8_t type,
 		cs->rx_err_bad++;
 		return;
 	}
+	/* The quoted source is the address the socket sent from: its connection's key. */
 	if (proto == US_IPPROTO_TCP) {
-		us_tcp_ctlinput6(st, err, &qdst, us_get16(ip + l4), us_get16(ip + l4 + 2),
-				 us_get32(ip + l4 + 4), mtu);
-		cs->rx_err_delivered++;
+		if (us_tcp_ctlinput6(st, err, &qsrc, &qdst, us_get16(ip + l4), us_get16(ip + l4 + 2),
+				     us_get32(ip + l4 + 4), mtu))
+			cs->rx_err_delivered++;
 		return;
 	}
-	if (proto == US_IPPROTO_UDP &&
+	if (proto == US_IPPROTO_UDP && hard &&
 	    us_udp_ctlinput6(st, err, &qdst, us_get16(ip + l4), us_get16(ip + l4 + 2)) > 0)
 		cs->rx_err_delivered++;
 }

@@ -4,9 +4,12 @@
 #ifndef US_IP4_H
 #define US_IP4_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "usock_build_config.h"
 
 struct us_stack;
 struct us_pkt;
@@ -57,6 +60,7 @@ int us_ip4_l4_offload(const struct us_stack *st, uint32_t len);
 int us_ip4_output_raw(struct us_stack *st, struct us_pkt *pkt);
 
 /* Raw sockets (raw.c). */
+#if US_HAVE_RAW
 int us_raw_attach(struct us_stack *st, struct us_sock *s);
 void us_raw_detach(struct us_stack *st, struct us_sock *s);
 int us_raw_bind(struct us_stack *st, struct us_sock *s, uint32_t addr);
@@ -67,6 +71,29 @@ ssize_t us_raw_send(struct us_stack *st, struct us_sock *s, const void *buf, siz
 		    uint32_t faddr, int have_addr);
 ssize_t us_raw_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
 		    uint32_t *faddr);
+#else
+/*
+ * A build without raw sockets (-Draw=false): us_sock_create refuses
+ * USOCK_SOCK_RAW, so no socket reaches these and none ever takes a copy.
+ */
+static inline int us_raw_attach(struct us_stack *st, struct us_sock *s) { return 0; }
+static inline void us_raw_detach(struct us_stack *st, struct us_sock *s) {}
+static inline int us_raw_bind(struct us_stack *st, struct us_sock *s, uint32_t a) { return -EINVAL; }
+static inline int us_raw_connect(struct us_stack *st, struct us_sock *s, uint32_t a) { return -EINVAL; }
+static inline int us_raw_input(struct us_stack *st, const struct us_pkt *pkt) { return 0; }
+static inline ssize_t
+us_raw_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len, uint32_t faddr,
+	    int have_addr)
+{
+	return -EINVAL;
+}
+static inline ssize_t
+us_raw_recv(struct us_stack *st, struct us_sock *s, void *buf, size_t len, int peek,
+	    uint32_t *faddr)
+{
+	return -EINVAL;
+}
+#endif
 
 /* Fragment reassembly (ip4_frag.c). */
 int us_ip4_reass_init(struct us_stack *st, uint32_t nslots, uint32_t limit);

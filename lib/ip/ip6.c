@@ -519,8 +519,13 @@ us_ip6_input(struct us_stack *st, struct us_pkt *pkt)
 	pkt->ip_tos = (uint8_t)(us_get32(h + US_IP6_VTCFL) >> 20);
 	pkt->ip_ttl = h[US_IP6_HLIM];
 	pkt->flags |= US_PKT_IP6;
-	/* RFC 4291 2.7, 2.5.3: a group or the loopback address never sends. */
-	if (us_in6_is_multicast(&pkt->ip6_src) || us_in6_is_loopback(&pkt->ip6_src)) {
+	/*
+	 * RFC 4291 2.7, 2.5.3: a group or the loopback address never sends.  A
+	 * v4-mapped address never travels in IPv6 (RFC 4942 2.2): one would
+	 * pose as an IPv4 peer, ::ffff:127.0.0.1 included, to dual-stack sockets.
+	 */
+	if (us_in6_is_multicast(&pkt->ip6_src) || us_in6_is_loopback(&pkt->ip6_src) ||
+	    us_in6_is_v4mapped(&pkt->ip6_src) || us_in6_is_v4mapped(&pkt->ip6_dst)) {
 		is->rx_badsrc++;
 		goto drop;
 	}
@@ -669,7 +674,7 @@ route(struct us_stack *st, const struct us_in6 *dst, const struct us_in6 **src,
 		st->stats->ip6.tx_noroute++;
 		return -ENETUNREACH;
 	}
-	if (us_in6_is_multicast(dst))
+	if (us_in6_is_multicast(dst) || (opts & US_IP6_SEND_ONLINK))
 		*nexthop = *dst;
 	else if (us_nd6_route(st, dst, nexthop) != 0) {
 		st->stats->ip6.tx_noroute++;

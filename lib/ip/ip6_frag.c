@@ -105,8 +105,9 @@ us_ip6_reass(struct us_stack *st, struct us_pkt *pkt, uint32_t unfrag)
 		goto drop;
 	}
 	if (off == 0 && !chain_whole(pkt, unfrag)) {
-		/* RFC 7112 5: a first fragment without the whole chain is dropped. */
+		/* RFC 7112 5, RFC 8200 4.5: dropped, and a Parameter Problem code 3, pointer 0. */
 		is->rx_frag_bad++;
+		us_icmp6_error(st, pkt, US_ICMP6_PARAMPROB, US_ICMP6_PARAM_CHAIN, 0);
 		goto drop;
 	}
 	/* RFC 8200 4.5: source, destination and identification name the datagram. */

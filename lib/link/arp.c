@@ -212,6 +212,12 @@ learn(struct us_stack *st, uint32_t ip, const uint8_t *mac, int create)
 }
 
 void
+us_arp_note(struct us_stack *st, uint32_t ip, const uint8_t mac[6])
+{
+	learn(st, ip, mac, 1);
+}
+
+void
 us_arp_input(struct us_stack *st, struct us_pkt *pkt)
 {
 	struct us_arp_stats *as = &st->stats->arp;

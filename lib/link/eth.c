@@ -18,6 +18,7 @@
 static int
 ip6_group_frame(const struct us_stack *st, const uint8_t *h, uint32_t len)
 {
+#if US_HAVE_IPV6
 	struct us_in6 g;
 	uint8_t mac[6];
 
@@ -27,6 +28,9 @@ ip6_group_frame(const struct us_stack *st, const uint8_t *h, uint32_t len)
 	memcpy(g.b, h + US_ETH_HLEN + US_IP6_DST, 16);
 	us_in6_mcast_mac(mac, &g);
 	return memcmp(mac, h + US_ETH_DST, US_ETH_ALEN) == 0 && us_ip6_in_group(st, &g);
+#else
+	return 0;
+#endif
 }
 
 void
@@ -59,6 +63,7 @@ us_eth_input(struct us_stack *st, struct us_pkt *pkt)
 	case US_ETHERTYPE_ARP:
 		us_arp_input(st, pkt);
 		return;
+#if US_HAVE_IPV6
 	case US_ETHERTYPE_IPV6:
 		/* With IPv6 off the EtherType is as unknown as any other. */
 		if (!st->ip6.enabled) {
@@ -67,6 +72,7 @@ us_eth_input(struct us_stack *st, struct us_pkt *pkt)
 		}
 		us_ip6_input(st, pkt);
 		return;
+#endif
 	default:
 		es->rx_badtype++;
 		goto drop;

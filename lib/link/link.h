@@ -35,6 +35,8 @@ void us_arp_input(struct us_stack *st, struct us_pkt *pkt);
  */
 int us_arp_output(struct us_stack *st, struct us_pkt *pkt, uint32_t nexthop);
 void us_arp_timer(struct us_stack *st, uint64_t now);
+/* Records ip -> mac as just learnt (DHCP: its server's, from the ACK, for the release). */
+void us_arp_note(struct us_stack *st, uint32_t ip, const uint8_t mac[6]);
 /* Sends an ARP probe for ip (RFC 5227 2.1.1: our sender address zero). */
 void us_arp_probe(struct us_stack *st, uint32_t ip);
 /* Sends a gratuitous ARP request announcing our address. */

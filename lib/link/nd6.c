@@ -427,7 +427,8 @@ send_ns(struct us_stack *st, const struct us_in6 *target, const struct us_in6 *d
 	if (src != NULL)
 		put_lla(m + ND_NS_LEN, US_ND_OPT_SLLA, st->mac);
 	st->stats->nd6.tx_ns++;
-	us_icmp6_output(st, pkt, src != NULL ? src : &in6_unspec, dst, 255, 0);
+	/* A solicitation goes to its neighbour (or group) directly, whatever the prefixes say. */
+	us_icmp6_output(st, pkt, src != NULL ? src : &in6_unspec, dst, 255, US_IP6_SEND_ONLINK);
 }
 
 /*
@@ -470,7 +471,11 @@ send_na(struct us_stack *st, const struct us_in6 *target, const struct us_in6 *d
 	memcpy(m + ND_NA_TARGET, target->b, 16);
 	put_lla(m + ND_NA_LEN, US_ND_OPT_TLLA, st->mac);
 	st->stats->nd6.tx_na++;
-	us_icmp6_output(st, pkt, target, dst, 255, 0);
+	/*
+	 * RFC 4861 7.2.4: back to the solicitation's source, which its hop
+	 * limit of 255 proves is on the link, whatever our prefixes say.
+	 */
+	us_icmp6_output(st, pkt, target, dst, 255, US_IP6_SEND_ONLINK);
 }
 
 /*

@@ -306,7 +306,9 @@ usock_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return fail(rc);
 	rc = ep_in(s, addr, len, &ep);
 	if (rc == 0 && s->family == USOCK_AF_INET6 && addr->sa_family != AF_INET6)
-		rc = -EAFNOSUPPORT;	/* bind(2) on an AF_INET6 socket takes only sockaddr_in6 */
+		/* bind(2) on an AF_INET6 socket takes only sockaddr_in6 (Linux checks the size first). */
+		rc = len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id) ? -EINVAL
+										      : -EAFNOSUPPORT;
 	else if (rc == 0 && !ep.v6 && (s->flags & US_SO_V6ONLY))
 		rc = -EINVAL;	/* v4-mapped, but IPv4 is off for this socket (as Linux) */
 	if (rc == 0)
@@ -416,6 +418,10 @@ usock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		rc = 0;	/* AF_UNSPEC: dissolve the association */
 	else
 		rc = ep_in(s, addr, len, &ep);
+	/* As Linux's TCP over IPv6: a sockaddr_in's 16 bytes are too short a sockaddr_in6. */
+	if (rc == 0 && us_sock_stream(s) && s->family == USOCK_AF_INET6 &&
+	    len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id))
+		rc = -EINVAL;
 	if (rc == 0 && s->type == USOCK_SOCK_RAW) {
 		rc = us_raw_connect(us_rt.st, s, ep.addr);
 	} else if (rc == 0 && us_sock_stream(s)) {

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "usock.h"
+#include "usock_build_config.h"
 
 /*
  * glibc's AI_IDN and AI_CANONIDN (getent sets them): accepted; names here
@@ -174,9 +175,15 @@ usock_getaddrinfo(const char *host, const char *port, const struct addrinfo *hin
 		return EAI_NONAME;
 	} else {
 		naddr = from_hosts(host, addrs, 64, canon, sizeof(canon));
+#if US_HAVE_DNS
 		if (naddr == 0 && (rc = us_dns_lookup(host, h.ai_family, addrs, 64, &naddr, canon,
 						      sizeof(canon))) != 0)
 			return rc;
+#else
+		/* Built without the resolver (-Ddns=false): numeric hosts and /etc/hosts only. */
+		if (naddr == 0)
+			return EAI_NONAME;
+#endif
 		if (canon[0] == '\0')
 			snprintf(canon, sizeof(canon), "%s", host);
 	}

@@ -29,6 +29,14 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
+	if (!US_HAVE_IPV6 && family == USOCK_AF_INET6) {
+		*err = -EAFNOSUPPORT;	/* built without IPv6 (-Dipv6=false) */
+		return NULL;
+	}
+	if (!US_HAVE_RAW && type == USOCK_SOCK_RAW) {
+		*err = -ESOCKTNOSUPPORT;	/* built without raw sockets (-Draw=false) */
+		return NULL;
+	}
 	if (family == USOCK_AF_INET6 && type == USOCK_SOCK_RAW) {
 		/* Raw sockets are IPv4's: the stack owns ICMPv6 and neighbour discovery. */
 		*err = -EAFNOSUPPORT;

@@ -29,6 +29,7 @@ struct us_tcb;
 #define US_SO_REUSEPORT		0x0400	/* SO_REUSEPORT: kept and reported; the port is not shared */
 #define US_SO_V6		0x0800	/* speaks IPv6: laddr6/faddr6 hold the addresses, not laddr/faddr */
 #define US_SO_V6ONLY		0x1000	/* IPV6_V6ONLY: an AF_INET6 socket that takes no IPv4 */
+#define US_SO_V4MAPPED		0x2000	/* an AF_INET6 wildcard speaking IPv4 to a v4-mapped peer for now */
 
 /* Events a socket reports to whoever waits on it. */
 #define US_EV_IN	0x1	/* data or end of stream to read */
@@ -76,6 +77,7 @@ struct us_sock {
 	uint8_t proto;		/* IP protocol */
 	uint8_t family;		/* AF_INET or AF_INET6, as created: the form of its sockaddrs */
 	uint8_t ttl;		/* IP_TTL */
+	uint8_t hlim;		/* IPV6_UNICAST_HOPS; 0: the default (a router's, else 64) */
 	uint8_t tos;		/* IP_TOS */
 	uint8_t ev_signalled : 1;	/* the descriptor was made readable (events reported) */
 	uint8_t want_in : 1;	/* the descriptor signals readable data (default on) */

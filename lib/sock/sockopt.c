@@ -11,6 +11,7 @@
 #include "usock.h"
 #include "../core/runtime.h"
 #include "../ip/ip4.h"
+#include "../ip/ip6.h"
 #include "../tcp/tcp.h"
 #include "sock.h"
 
@@ -207,11 +208,11 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 			s->flags = v ? s->flags | US_SO_V6ONLY : s->flags & ~US_SO_V6ONLY;
 		break;
 	case OPT_HOPS:
-		/* ttl doubles as the hop limit; -1 is the route's default, as for IP_TTL. */
+		/* -1: the default again (a router's Cur Hop Limit, else 64), as Linux. */
 		if (v < -1 || v > 255)
 			rc = -EINVAL;
 		else
-			s->ttl = (uint8_t)(v == -1 ? US_IP4_DEFTTL : v);
+			s->hlim = (uint8_t)(v == -1 ? 0 : v);
 		break;
 	case OPT_TCLASS:
 		if (v < -1 || v > 255)
@@ -315,7 +316,7 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 		v = (s->flags & US_SO_V6ONLY) != 0;
 		break;
 	case OPT_HOPS:
-		v = s->ttl;
+		v = s->hlim != 0 ? s->hlim : us_ip6_hlim(us_rt.st);
 		break;
 	case OPT_TCLASS:
 		v = s->tos;

@@ -357,9 +357,13 @@ void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
 void us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
 		     uint16_t fport, uint32_t seq, uint16_t mtu);
 
-/* An ICMPv6 error about a segment we sent to faddr (mtu: Packet Too Big's). */
-void us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
-		      uint16_t fport, uint32_t seq, uint32_t mtu);
+/*
+ * An ICMPv6 error about a segment we sent from laddr to faddr (mtu: the
+ * path MTU after a Packet Too Big).  Returns 1 if a connection heard it.
+ */
+int us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *laddr,
+		     const struct us_in6 *faddr, uint16_t lport, uint16_t fport, uint32_t seq,
+		     uint32_t mtu);
 
 /* tcp_syncookie.c (RFC 4987 3.6) */
 /* The ISN for a SYN-ACK that keeps no state. */

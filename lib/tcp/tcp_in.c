@@ -268,6 +268,7 @@ conn_sock(struct us_stack *st, struct us_sock *ls, const struct us_pkt *pkt, uin
 	so->rcvbuf = ls->rcvbuf;
 	so->sndbuf = ls->sndbuf;
 	so->ttl = ls->ttl;
+	so->hlim = ls->hlim;
 	so->tos = ls->tos;
 	so->linger = ls->linger;
 	/*
@@ -313,6 +314,7 @@ send_cookie(struct us_stack *st, struct us_sock *ls, struct us_pkt *pkt, uint16_
 	so.fport = sport;
 	so.rcvbuf = ls->rcvbuf;
 	so.ttl = ls->ttl;
+	so.hlim = ls->hlim;
 	so.tos = ls->tos;
 	tp.so = &so;
 	tp.t_heap = UINT32_MAX;
@@ -1350,17 +1352,20 @@ drop:
 	us_pkt_free(pkt);
 }
 
-/* An ICMP or ICMPv6 error about a segment of the connection e (mss: what PTB allows). */
-static void
+/*
+ * An ICMP or ICMPv6 error about a segment of the connection e (mss: what
+ * PTB allows).  Returns 1 if the connection took it.
+ */
+static int
 ctlinput(struct us_stack *st, int err, const struct us_tcp_ends *e, uint32_t seq, uint32_t mss)
 {
 	struct us_tcb *tp = us_tcp_lookup(st, e);
 
 	if (tp == NULL)
-		return;
+		return 0;
 	/* RFC 5927: only believe errors that quote a sequence number we have in flight. */
 	if (SEQ_LT(seq, tp->snd_una) || SEQ_GT(seq, tp->snd_max))
-		return;
+		return 0;
 	if (err == EMSGSIZE) {
 		/* RFC 1191, RFC 8201: lower the MSS to the next-hop MTU. */
 		if (tp->t_flags & US_TF_RCVD_TSTMP)
@@ -1371,16 +1376,18 @@ ctlinput(struct us_stack *st, int err, const struct us_tcp_ends *e, uint32_t seq
 			tp->snd_nxt = tp->snd_una;
 			us_tcp_output(st, tp);
 		}
-		return;
+		return 1;
 	}
 	if (tp->state == US_TCPS_SYN_SENT && (err == ECONNREFUSED || err == EHOSTUNREACH ||
-					      err == ENETUNREACH)) {
+					      err == ENETUNREACH || err == EACCES ||
+					      err == EPROTO)) {
 		/* RFC 1122 4.2.3.9: hard errors during connect end it. */
 		us_tcp_drop(st, tp, err);
-		return;
+		return 1;
 	}
 	/* Soft error: kept, reported if the connection later times out. */
 	tp->t_softerror = (uint8_t)err;
+	return 1;
 }
 
 void
@@ -1393,15 +1400,14 @@ us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, ui
 	ctlinput(st, err, &e, seq, mtu > 68 ? (uint32_t)mtu - US_IP4_HLEN - US_TCP_HLEN : 0);
 }
 
-void
-us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *faddr, uint16_t lport,
-		 uint16_t fport, uint32_t seq, uint32_t mtu)
+int
+us_tcp_ctlinput6(struct us_stack *st, int err, const struct us_in6 *laddr,
+		 const struct us_in6 *faddr, uint16_t lport, uint16_t fport, uint32_t seq,
+		 uint32_t mtu)
 {
-	struct us_tcp_ends e = { .v6 = 1, .lport = lport, .fport = fport, .faddr6 = *faddr };
-	uint32_t mss = mtu < US_IP6_MINMTU ? US_IP6_MINMTU : mtu;
+	struct us_tcp_ends e = { .v6 = 1, .lport = lport, .fport = fport, .laddr6 = *laddr,
+				 .faddr6 = *faddr };
+	uint32_t m = mtu < US_IP6_MINMTU ? US_IP6_MINMTU : mtu;
 
-	/* The error quotes our segment, so its source was ours: the address we sent from. */
-	if (us_ip6_select_src(st, faddr, &e.laddr6) != 0)
-		return;
-	ctlinput(st, err, &e, seq, mss - US_IP6_HLEN - US_TCP_HLEN);
+	return ctlinput(st, err, &e, seq, m - US_IP6_HLEN - US_TCP_HLEN);
 }

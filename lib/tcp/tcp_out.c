@@ -132,14 +132,14 @@ put_sum(struct us_stack *st, struct us_pkt *pkt, uint8_t *th, uint32_t len,
 	us_put16(th + 16, us_cksum_fold(us_cksum_add(ph, th, len)));
 }
 
-/* Hands a finished segment to IP of e's family. */
+/* Hands a finished segment to IP of e's family (hlim 0: IPv6's default hop limit). */
 static int
 ip_output(struct us_stack *st, struct us_pkt *pkt, const struct us_tcp_ends *e, uint8_t tos,
-	  uint8_t ttl)
+	  uint8_t ttl, uint8_t hlim)
 {
 	if (e->v6)
 		return us_ip6_output(st, pkt, &e->laddr6, &e->faddr6, US_IPPROTO_TCP, tos,
-				     ttl == US_IP4_DEFTTL ? us_ip6_hlim(st) : ttl, 0);
+				     hlim != 0 ? hlim : us_ip6_hlim(st), 0);
 	return us_ip4_output(st, pkt, e->laddr, e->faddr, US_IPPROTO_TCP, tos, ttl);
 }
 
@@ -205,7 +205,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 	st->stats->tcp.tx++;
 	if (len == 0 && !(flags & (US_TH_SYN | US_TH_FIN | US_TH_RST)))
 		st->stats->tcp.tx_ack++;
-	rc = ip_output(st, pkt, &e, so->tos, so->ttl);
+	rc = ip_output(st, pkt, &e, so->tos, so->ttl, so->hlim);
 	return rc;
 }
 
@@ -489,7 +489,7 @@ us_tcp_respond(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_ends 
 	st->stats->tcp.tx++;
 	if (flags & US_TH_RST)
 		st->stats->tcp.tx_rst++;
-	ip_output(st, pkt, e, 0, US_IP4_DEFTTL);
+	ip_output(st, pkt, e, 0, US_IP4_DEFTTL, 0);
 }
 
 void

@@ -98,21 +98,21 @@ us_tcp_bind_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep)
 	return 0;
 }
 
-/* Is there another listener bound to exactly so's local address and port? */
+/*
+ * Would so listen where another listener does?  Any overlap of their
+ * addresses counts, across the families too (a dual-stack "::" takes
+ * 0.0.0.0's IPv4): as Linux refuses the second listen even when
+ * SO_REUSEADDR let both bind.
+ */
 static int
 listener_taken(struct us_stack *st, const struct us_sock *so)
 {
+	struct us_ep e = us_sock_local(so);
 	struct us_sock *ls;
 
-	for (ls = st->tcp.lhash[so->lport & (st->tcp.nlhash - 1)]; ls != NULL; ls = ls->hnext) {
-		struct us_ep e = us_sock_local(so);
-
-		if (ls->lport == so->lport && us_sock_bind_overlap(ls, so, &e) &&
-		    !(ls->flags & US_SO_V6) == !(so->flags & US_SO_V6) &&
-		    (so->flags & US_SO_V6 ? us_in6_eq(&ls->laddr6, &so->laddr6)
-					  : ls->laddr == so->laddr))
+	for (ls = st->tcp.lhash[so->lport & (st->tcp.nlhash - 1)]; ls != NULL; ls = ls->hnext)
+		if (ls->lport == so->lport && us_sock_bind_overlap(ls, so, &e))
 			return 1;
-	}
 	return 0;
 }
 

@@ -332,6 +332,7 @@ use_v4(struct us_sock *s)
 	if ((s->flags & US_SO_V6ONLY) || !us_in6_is_unspec(&s->laddr6))
 		return -ENETUNREACH;
 	s->flags &= ~US_SO_V6;
+	s->flags |= US_SO_V4MAPPED;
 	return 0;
 }
 
@@ -346,6 +347,11 @@ us_udp_connect_ep(struct us_stack *st, struct us_sock *s, const struct us_ep *ep
 		s->faddr = 0;
 		memset(&s->faddr6, 0, sizeof(s->faddr6));
 		s->fport = 0;
+		if (s->flags & US_SO_V4MAPPED) {
+			/* The wildcard it was bound to takes both families again (as Linux). */
+			s->flags = (uint16_t)((s->flags & ~US_SO_V4MAPPED) | US_SO_V6);
+			s->laddr = 0;
+		}
 		return 0;
 	}
 	if (ep->port == 0)
@@ -430,7 +436,8 @@ us_udp_send_ep(struct us_stack *st, struct us_sock *s, const void *buf, size_t l
 	} else {
 		dst = *to;
 	}
-	if (len > US_IP4_MAXPACKET - US_IP4_HLEN - US_UDP_HLEN)
+	/* The largest datagram: IPv4's total length counts its header, IPv6's payload length not. */
+	if (len > (dst.v6 ? 0xffffu - US_UDP_HLEN : US_IP4_MAXPACKET - US_IP4_HLEN - US_UDP_HLEN))
 		return -EMSGSIZE;
 	if (len > s->sndbuf)
 		return -EMSGSIZE;
@@ -469,7 +476,7 @@ us_udp_send_ep(struct us_stack *st, struct us_sock *s, const void *buf, size_t l
 		hw = put_header(st, hdr, s->lport, dst.port, buf, len,
 				us_cksum_pseudo6(&src, &dst.addr6, US_IPPROTO_UDP, ulen), 0);
 		rc = us_ip6_send(st, &src, &dst.addr6, US_IPPROTO_UDP, s->tos,
-				 s->ttl == US_IP4_DEFTTL ? us_ip6_hlim(st) : s->ttl,
+				 s->hlim != 0 ? s->hlim : us_ip6_hlim(st),
 				 hw ? US_IP6_SEND_L4HW : 0, iov, 2);
 	} else {
 		uint32_t src = s->laddr != 0 && !us_ip4_is_bcast(st, s->laddr) ? s->laddr : st->ip4;

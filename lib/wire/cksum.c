@@ -17,12 +17,13 @@
 static uint64_t
 bulk_generic(const uint8_t *p, size_t nblk)
 {
-	uint64_t acc = 0, w, x;
+	uint64_t acc = 0, w;
 	size_t i;
 
 #ifdef __SIZEOF_INT128__
 	/* 64-bit words with the carries kept in the high half: add, add-with-carry. */
 	unsigned __int128 a128 = 0;
+	uint64_t x;
 
 	for (; nblk > 0; nblk--, p += 64) {
 		for (i = 0; i < 64; i += 16) {

@@ -162,6 +162,7 @@ us_put32(uint8_t *p, uint32_t v)
 #define US_ICMP6_PARAM_HDR	0	/* erroneous header field */
 #define US_ICMP6_PARAM_NXT	1	/* unrecognized Next Header */
 #define US_ICMP6_PARAM_OPT	2	/* unrecognized option */
+#define US_ICMP6_PARAM_CHAIN	3	/* first fragment lacks the header chain (RFC 7112) */
 /* ND options (RFC 4861 4.6), in units of 8 bytes */
 #define US_ND_OPT_SLLA		1	/* source link-layer address */
 #define US_ND_OPT_TLLA		2	/* target link-layer address */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "usock_build_config.h"
 #include "api_lab.h"
 
 TestSuite(api_socket, .init = lab_up);
@@ -47,6 +48,7 @@ Test(api_socket, unknown_family_fails_with_eafnosupport)
 	expect_fail(usock_socket(-1, USOCK_SOCK_DGRAM, 0), EAFNOSUPPORT);
 }
 
+#if US_HAVE_IPV6
 Test(api_socket, inet6_without_ipv6_reaches_ipv4_through_v4_mapped_addresses)
 {
 	int k = k_udp(0), s = usock_socket(USOCK_AF_INET6, USOCK_SOCK_DGRAM, 0);
@@ -72,6 +74,18 @@ Test(api_socket, inet6_without_ipv6_reaches_ipv4_through_v4_mapped_addresses)
 	close(k);
 	usock_close(s);
 }
+#else
+Test(api_socket, inet6_fails_with_eafnosupport_in_a_build_without_ipv6)
+{
+	expect_fail(usock_socket(USOCK_AF_INET6, USOCK_SOCK_DGRAM, 0), EAFNOSUPPORT);
+}
+#endif
+#if !US_HAVE_RAW
+Test(api_socket, raw_fails_with_esocktnosupport_in_a_build_without_raw_sockets)
+{
+	expect_fail(usock_socket(USOCK_AF_INET, USOCK_SOCK_RAW, 1), ESOCKTNOSUPPORT);
+}
+#endif
 
 Test(api_socket, unknown_type_fails_with_einval)
 {

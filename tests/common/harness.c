@@ -66,6 +66,7 @@ t_node_init(struct t_node *n, uint32_t ip, const uint8_t mac[6], uint32_t mtu,
 	node_init(n, ip, NULL, end, fault, pool_size);
 }
 
+#if US_HAVE_IPV6
 /* Are all of the stack's addresses past DAD? */
 static int
 dad_done(const struct us_stack *st)
@@ -87,6 +88,7 @@ t_node_init6(struct t_node *n, uint32_t ip, const struct us_in6 *ip6, const uint
 	node_init(n, ip, ip6, end, fault, pool_size);
 	cr_assert(n->st->ip6.enabled);
 }
+#endif
 
 uint32_t
 t_node_fini(struct t_node *n)
@@ -123,6 +125,7 @@ t_one_init(struct t_one *t)
 	one_init(t, 0);
 }
 
+#if US_HAVE_IPV6
 void
 t_one_init6(struct t_one *t)
 {
@@ -139,6 +142,22 @@ t_one_init6(struct t_one *t)
 	cr_assert(us_ip6_is_ours(t->n.st, T_IP6_B));
 	cr_assert(us_ip6_is_ours(t->n.st, T_LL6_B));
 	t_one_drain(t);
+}
+#endif
+
+void
+t_one_init_dhcp(struct t_one *t)
+{
+	struct us_stack *st;
+
+	one_init(t, 0);
+	/* What us_stack_create makes of USOCK_IPV4=dhcp: no address, no prefix. */
+	st = t->n.st;
+	st->cfg.dhcp = 1;
+	st->cfg.ip4 = 0;
+	st->cfg.plen = 0;
+	st->ip4 = 0;
+	st->mask = 0;
 }
 
 void
@@ -239,6 +258,7 @@ udp_fill(uint8_t *u, uint16_t sport, uint16_t dport, const void *data, uint32_t 
 	us_put16(u + 6, c == 0 ? 0xffff : c);
 }
 
+#if US_HAVE_IPV6
 /* Is the frame (Ethernet) ICMPv6 neighbour discovery or MLD? */
 static int
 is_nd(const uint8_t *f, uint32_t len)
@@ -293,6 +313,7 @@ t_one_learn_peer6(struct t_one *t)
 	solicit_from(t, T_LL6_A, T_LL6_B);
 	t_one_drain(t);
 }
+#endif
 
 uint32_t
 t_build_ip6(uint8_t *f, const struct us_in6 *src, const struct us_in6 *dst, uint8_t nxt,
@@ -418,6 +439,7 @@ t_two_init(struct t_two *t, const char *fault_a, const char *fault_b, uint32_t p
 	two_init(t, 0, fault_a, fault_b, pool_size);
 }
 
+#if US_HAVE_IPV6
 static int
 both_dad_done(void *arg)
 {
@@ -434,6 +456,7 @@ t_two_init6(struct t_two *t, const char *fault_a, const char *fault_b, uint32_t 
 	us_ip6_start(t->b.st);
 	cr_assert(t_two_run(t, both_dad_done, t, 10 * T_S), "DAD did not finish");
 }
+#endif
 
 void
 t_two_fini(struct t_two *t)

@@ -55,19 +55,29 @@ struct t_one {
 /* Brings up a stack; the fault spec (NULL: none) wraps the stack's end. */
 void t_node_init(struct t_node *n, uint32_t ip, const uint8_t mac[6], uint32_t mtu,
 		 struct us_drv *end_unwrapped, const char *fault, uint32_t pool_size);
+#if US_HAVE_IPV6
 /* The same with IPv6 on (ip6/64 and the link-local address), tentative until us_ip6_start and DAD. */
 void t_node_init6(struct t_node *n, uint32_t ip, const struct us_in6 *ip6, const uint8_t mac[6],
 		  uint32_t mtu, struct us_drv *end_unwrapped, const char *fault,
 		  uint32_t pool_size);
+#endif
 /* Destroys the stack; returns the number of buffers not back in its pool. */
 uint32_t t_node_fini(struct t_node *n);
 
 void t_one_init(struct t_one *t);
+#if US_HAVE_IPV6
 /*
  * t_one_init with IPv6 on: the stack is fd00::2/64, its addresses past
  * DAD, and what it sent on the way (DAD, MLD, RS) drained.
  */
 void t_one_init6(struct t_one *t);
+#endif
+/*
+ * t_one_init for USOCK_IPV4=dhcp: the stack has no address (ip4 0, no
+ * mask) and cfg.dhcp set; nothing is sent until the test calls
+ * us_stack_announce, which starts the DHCP client.
+ */
+void t_one_init_dhcp(struct t_one *t);
 /* Tears down and fails the test if any buffer leaked. */
 void t_one_fini(struct t_one *t);
 /* Hands a frame (bytes) to the stack under test and runs it. */
@@ -80,13 +90,17 @@ uint32_t t_one_drain(struct t_one *t);
 void t_one_advance(struct t_one *t, uint64_t ns);
 /* Teaches the stack the test peer's MAC, so sends need no ARP round trip. */
 void t_one_learn_peer(struct t_one *t);
+#if US_HAVE_IPV6
 /* The same for IPv6: a neighbour solicitation from fd00::1 (and fe80::..:1) with its MAC. */
 void t_one_learn_peer6(struct t_one *t);
+#endif
+#if US_HAVE_IPV6
 /*
  * Takes the next frame the stack sent that is not neighbour discovery or
  * MLD (ICMPv6 types 130-137, 143), skipping those; 0 if none.
  */
 uint32_t t_one_take6(struct t_one *t, void *buf, uint32_t size);
+#endif
 
 /* Builds Ethernet + IPv4 around payload into frame; returns the frame length. */
 uint32_t t_build_ip4(uint8_t *frame, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id,
@@ -123,8 +137,10 @@ struct t_two {
 };
 
 void t_two_init(struct t_two *t, const char *fault_a, const char *fault_b, uint32_t pool_size);
+#if US_HAVE_IPV6
 /* The same with IPv6 on: a fd00::1/64, b fd00::2/64, both past DAD. */
 void t_two_init6(struct t_two *t, const char *fault_a, const char *fault_b, uint32_t pool_size);
+#endif
 void t_two_fini(struct t_two *t);
 /*
  * Runs both stacks until cond(arg) is true or virtual time passes limit_ns

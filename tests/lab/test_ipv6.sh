@@ -64,11 +64,10 @@ n=$(kx timeout 10 nc -6 -d "$LAB_U6" 19 </dev/null | wc -c)
 check_eq "nc -6: the generator's 100000 bytes over IPv6" "$n" 100000
 got=$(printf 'udp6 %s' "$$" | kx timeout 5 nc -6 -u -w 1 "$LAB_U6" 7)
 check_eq "nc -6 -u: UDP echo over IPv6" "$got" "udp6 $$"
-if kx timeout 5 nc -6 -z -w 3 "$LAB_U6" 1 2>/dev/null; then
-  fail "a closed IPv6 port is refused" "nc -z connected to port 1"
-else
-  pass "a closed IPv6 port is refused"
-fi
+rst=$(ctr_or_fail Tcp rx_noconn)
+out=$(kx timeout 5 nc -6 -v -z -w 3 "$LAB_U6" 1 2>&1)
+check_grep "a closed IPv6 port is refused (not timed out)" 'refused' "$out"
+check_ge "usock answered it with a reset" "$(ctr_or_fail Tcp rx_noconn)" $((rst + 1))
 got=$(printf '%s\n' "$msg" | kx timeout 10 nc -4 -N "$LAB_UIP" 7)
 check_eq "the same echo socket still serves IPv4 (dual stack)" "$got" "$msg"
 check_eq "no IPv6 checksum errors" "$(ctr_or_fail Icmp6 rx_badsum)/$(ctr_or_fail Tcp rx_badsum)/$(ctr_or_fail Udp rx_badsum)" "0/0/0"

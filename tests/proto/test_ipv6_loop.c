@@ -210,20 +210,28 @@ pump(void *arg)
 	return b->rcvd == b->size;
 }
 
-Test(ipv6_loop, packet_too_big_lowers_the_mss_and_the_path_mtu)
+/*
+ * a's link drops packets above 1280 bytes (a narrower hop the stacks cannot
+ * see), so a transfer moves only once a's MSS is lowered.  The client is
+ * bound to from (a's global or link-local address): the error must find
+ * the connection by the source it quotes, not by the one a would pick now.
+ */
+static void
+ptb(const struct us_in6 *from)
 {
 	struct t_two t;
 	struct pair p = { &t, NULL, NULL, NULL };
-	struct us_ep any = ep6(NULL, 80), to = ep6(T_IP6_B, 80);
+	struct us_ep any = ep6(NULL, 80), to = ep6(T_IP6_B, 80), here = ep6(from, 0);
 	struct bulk b = { &p, 0, 0, 1 * MiB, 0 };
 	uint8_t quote[US_IP6_HLEN + 20], msg[256], frame[512];
 	uint32_t mlen, flen;
 
-	t_two_init6(&t, NULL, NULL, 2048);
+	t_two_init6(&t, "mtu=1280", NULL, 2048);
 	p.ls = sock6(&t.b, USOCK_SOCK_STREAM);
 	cr_assert_eq(us_tcp_bind_ep(t.b.st, p.ls, &any), 0);
 	cr_assert_eq(us_tcp_listen(t.b.st, p.ls, 4), 0);
 	p.c = sock6(&t.a, USOCK_SOCK_STREAM);
+	cr_assert_eq(us_tcp_bind_ep(t.a.st, p.c, &here), 0);
 	cr_assert_eq(us_tcp_connect_ep(t.a.st, p.c, &to), -EINPROGRESS);
 	cr_assert(t_two_run(&t, established, &p, 5 * T_S), "no connection");
 	cr_assert_eq(p.c->tcb->t_maxseg, 1428);
@@ -235,7 +243,7 @@ Test(ipv6_loop, packet_too_big_lowers_the_mss_and_the_path_mtu)
 	us_put16(quote + US_IP6_PLEN, 20);
 	quote[US_IP6_NXT] = US_IPPROTO_TCP;
 	quote[US_IP6_HLIM] = 64;
-	memcpy(quote + US_IP6_SRC, T_IP6_A->b, 16);
+	memcpy(quote + US_IP6_SRC, from->b, 16);
 	memcpy(quote + US_IP6_DST, T_IP6_B->b, 16);
 	us_put16(quote + US_IP6_HLEN, p.c->lport);
 	us_put16(quote + US_IP6_HLEN + 2, 80);
@@ -257,5 +265,39 @@ Test(ipv6_loop, packet_too_big_lowers_the_mss_and_the_path_mtu)
 	us_sock_close(t.b.st, p.s);
 	us_sock_close(t.b.st, p.ls);
 	t_two_run(&t, NULL, NULL, 130 * T_S);
+	t_two_fini(&t);
+}
+
+Test(ipv6_loop, packet_too_big_lowers_the_mss_and_the_path_mtu)
+{
+	ptb(T_IP6_A);
+}
+
+Test(ipv6_loop, packet_too_big_finds_a_connection_from_a_source_not_picked_by_default)
+{
+	ptb(T_LL6_A);
+}
+
+Test(ipv6_loop, without_packet_too_big_nothing_passes_the_narrower_hop)
+{
+	struct t_two t;
+	struct pair p = { &t, NULL, NULL, NULL };
+	struct us_ep any = ep6(NULL, 80), to = ep6(T_IP6_B, 80);
+	struct bulk b = { &p, 0, 0, 64 * 1024, 0 };
+
+	/* The control for the tests above: full-size segments die at the narrow hop. */
+	t_two_init6(&t, "mtu=1280", NULL, 2048);
+	p.ls = sock6(&t.b, USOCK_SOCK_STREAM);
+	cr_assert_eq(us_tcp_bind_ep(t.b.st, p.ls, &any), 0);
+	cr_assert_eq(us_tcp_listen(t.b.st, p.ls, 4), 0);
+	p.c = sock6(&t.a, USOCK_SOCK_STREAM);
+	cr_assert_eq(us_tcp_connect_ep(t.a.st, p.c, &to), -EINPROGRESS);
+	cr_assert(t_two_run(&t, established, &p, 5 * T_S), "no connection");
+	cr_assert(!t_two_run(&t, pump, &b, 3 * T_S), "the data passed a hop too narrow for it");
+	cr_assert_gt(t.a.st->stats->drv.fault_toobig, 0);
+	us_sock_close(t.a.st, p.c);
+	us_sock_close(t.b.st, p.s);
+	us_sock_close(t.b.st, p.ls);
+	t_two_run(&t, NULL, NULL, 300 * T_S);
 	t_two_fini(&t);
 }

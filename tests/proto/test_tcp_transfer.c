@@ -192,9 +192,11 @@ transfer(const struct us_tcp_cc *cc, const char *fault_a, const char *fault_b, u
 	memset(&x, 0, sizeof(x));
 	x.size = size;
 	x.bsize = (flags & X_ONEWAY) ? 0 : size;
+#if US_HAVE_IPV6
 	if (flags & X_IPV6)
 		t_two_init6(&x.t, fault_a, fault_b, POOL);
 	else
+#endif
 		t_two_init(&x.t, fault_a, fault_b, POOL);
 	x.e[0].n = &x.t.a;
 	x.e[1].n = &x.t.b;
@@ -459,6 +461,7 @@ Test(tcp_transfer, cubic_1_mib_one_way_without_options_reordering_and_loss)
 }
 
 /* --- over IPv6 --- */
+#if US_HAVE_IPV6
 
 Test(tcp_transfer, cubic_8_mib_each_way_over_ipv6_clean)
 {
@@ -480,3 +483,4 @@ Test(tcp_transfer, newreno_1_mib_over_ipv6_without_options)
 {
 	transfer(NR, NULL, NULL, 1 * MiB, 2 * T_S, X_LOSSLESS | X_NOOPT | X_IPV6);
 }
+#endif /* US_HAVE_IPV6 */

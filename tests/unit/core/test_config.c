@@ -152,6 +152,7 @@ Test(core_config, ipv4_that_is_the_subnet_broadcast_or_network_is_refused)
 	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
 }
 
+#if US_HAVE_DHCP
 Test(core_config, ipv4_dhcp_asks_for_an_address_and_keeps_a_gateway_off_any_subnet)
 {
 	struct us_config c;
@@ -167,6 +168,7 @@ Test(core_config, ipv4_dhcp_asks_for_an_address_and_keeps_a_gateway_off_any_subn
 	unsetenv("USOCK_GATEWAY");
 	expect_env_error("USOCK_IPV4", "dhcp4", "USOCK_IPV4", "198.18.0.2/24");
 }
+#endif
 
 Test(core_config, missing_iface_is_named_with_an_example)
 {
@@ -210,6 +212,7 @@ Test(core_config, gateway_that_is_not_an_address_gives_an_example)
 				 "USOCK_GATEWAY=198.18.0.1");
 }
 
+#if US_HAVE_DNS
 Test(core_config, dns_servers_must_be_ipv4_addresses_and_few)
 {
 	struct us_config c;
@@ -224,6 +227,7 @@ Test(core_config, dns_servers_must_be_ipv4_addresses_and_few)
 	cr_assert_eq(c.ndns, 2);
 	cr_assert_eq(c.dns4[1], 0xc6120035u);
 }
+#endif
 
 Test(core_config, mac_that_does_not_parse_gives_an_example)
 {
@@ -353,7 +357,8 @@ Test(core_config, good_environment_values_land_in_their_fields)
 	setenv("USOCK_GATEWAY", "10.1.255.254", 1);
 	setenv("USOCK_MAC", "02:aa:bb:cc:dd:0e", 1);
 	setenv("USOCK_PCAP", "/tmp/x.pcap", 1);
-	setenv("USOCK_DNS", "1.1.1.1,8.8.8.8", 1);
+	if (US_HAVE_DNS)
+		setenv("USOCK_DNS", "1.1.1.1,8.8.8.8", 1);
 	setenv("USOCK_FAULT", "loss=2,dup=1,reorder=5.5,delay=1ms,jitter=500us,seed=7,rx=1", 1);
 	setenv("USOCK_POOL", "8192", 1);
 	setenv("USOCK_SOCKETS", "64", 1);
@@ -367,10 +372,12 @@ Test(core_config, good_environment_values_land_in_their_fields)
 	cr_assert_eq(c.have_mac, 1);
 	cr_assert_eq(memcmp(c.mac, "\x02\xaa\xbb\xcc\xdd\x0e", 6), 0);
 	cr_assert_str_eq(c.pcap_file, "/tmp/x.pcap");
-	cr_assert_str_eq(c.dns, "1.1.1.1,8.8.8.8");
-	cr_assert_eq(c.ndns, 2);
-	cr_assert_eq(c.dns4[0], 0x01010101u);
-	cr_assert_eq(c.dns4[1], 0x08080808u);
+	if (US_HAVE_DNS) {
+		cr_assert_str_eq(c.dns, "1.1.1.1,8.8.8.8");
+		cr_assert_eq(c.ndns, 2);
+		cr_assert_eq(c.dns4[0], 0x01010101u);
+		cr_assert_eq(c.dns4[1], 0x08080808u);
+	}
 	cr_assert_eq(c.have_fault, 1);
 	cr_assert_eq(c.fault.loss_ppm, 20000);
 	cr_assert_eq(c.fault.dup_ppm, 10000);
@@ -516,6 +523,7 @@ Test(core_config, ip_and_mac_parsers_reject_trailing_garbage)
 	cr_assert_eq(us_parse_mac("02:0a:0b:0c:0d:-1", m), -EINVAL);
 }
 
+#if US_HAVE_IPV6
 Test(core_config, ipv6_unset_or_empty_leaves_ipv6_off)
 {
 	struct us_config c;
@@ -612,3 +620,24 @@ Test(core_config, ipv6_struct_field_overrides_the_environment)
 	uc.ipv6 = "fd00::2";
 	expect_error(&uc, "struct ipv6", "USOCK_IPV6", "fd00::2/64");
 }
+#endif
+
+#if !US_HAVE_IPV6 || !US_HAVE_DHCP || !US_HAVE_DNS
+/* A build without a part refuses its setting in one line that says how to rebuild. */
+Test(core_config, settings_of_parts_left_out_of_the_build_name_the_option)
+{
+
+	if (!US_HAVE_IPV6) {
+		expect_env_error("USOCK_IPV6", "fd00::2/64", "USOCK_IPV6", "-Dipv6=true");
+		unsetenv("USOCK_IPV6");
+	}
+	if (!US_HAVE_DHCP) {
+		expect_env_error("USOCK_IPV4", "dhcp", "USOCK_IPV4", "-Ddhcp=true");
+		setenv("USOCK_IPV4", "198.18.0.2/24", 1);
+	}
+	if (!US_HAVE_DNS) {
+		expect_env_error("USOCK_DNS", "198.18.0.1", "USOCK_DNS", "-Ddns=true");
+		unsetenv("USOCK_DNS");
+	}
+}
+#endif

@@ -180,18 +180,33 @@ Test(icmp6, errors_are_parsed_through_the_quoted_header_chain)
 	uint8_t dst[8] = { US_IPPROTO_TCP, 0, 1, 4, 0, 0, 0, 0 };
 	struct fx x;
 
+	struct us_ep here = { .v6 = 1, .port = 5000 }, peer = { .v6 = 1, .port = 80 };
+	struct us_sock *u;
+	int err = 0;
+
 	fx_init(&x);
-	/* TCP behind a Destination Options header: the ports are found and TCP is told. */
+	/* TCP behind a Destination Options header: the ports are found; no connection hears it. */
 	error_in(&x, US_ICMP6_UNREACH, US_ICMP6_UNREACH_PORT, 0, T_IP6_B, US_IPPROTO_DSTOPTS, dst,
 		 8, 0);
 	cr_assert_eq(x.st->icmp6.rx_err, 1);
 	cr_assert_eq(x.st->icmp6.rx_err_bad, 0);
-	cr_assert_eq(x.st->icmp6.rx_err_delivered, 1);
-	/* UDP with no socket: parsed, told to nobody. */
+	cr_assert_eq(x.st->icmp6.rx_err_delivered, 0);
+	/* A connected UDP socket from 5000 to the peer's 80 hears hard errors only. */
+	u = us_sock_create(x.t.n.st, USOCK_AF_INET6, USOCK_SOCK_DGRAM, 0, &err);
+	cr_assert_not_null(u);
+	peer.addr6 = *T_IP6_A;
+	cr_assert_eq(us_udp_bind_ep(x.t.n.st, u, &here), 0);
+	cr_assert_eq(us_udp_connect_ep(x.t.n.st, u, &peer), 0);
 	error_in(&x, US_ICMP6_TIMXCEED, 0, 0, T_IP6_B, US_IPPROTO_UDP, NULL, 0, 0);
 	cr_assert_eq(x.st->icmp6.rx_err, 2);
 	cr_assert_eq(x.st->icmp6.rx_err_bad, 0);
+	cr_assert_eq(x.st->icmp6.rx_err_delivered, 0, "time exceeded is soft");
+	cr_assert_eq(u->so_error, 0);
+	error_in(&x, US_ICMP6_UNREACH, US_ICMP6_UNREACH_PORT, 0, T_IP6_B, US_IPPROTO_UDP, NULL, 0,
+		 0);
 	cr_assert_eq(x.st->icmp6.rx_err_delivered, 1);
+	cr_assert_eq(u->so_error, ECONNREFUSED);
+	us_sock_close(x.t.n.st, u);
 	/* Not from us: a forged or misdirected error. */
 	error_in(&x, US_ICMP6_UNREACH, 0, 0, T_IP6_A, US_IPPROTO_UDP, NULL, 0, 0);
 	cr_assert_eq(x.st->icmp6.rx_err_bad, 1);
@@ -201,19 +216,20 @@ Test(icmp6, errors_are_parsed_through_the_quoted_header_chain)
 	cr_assert_eq(x.st->icmp6.rx_err_bad, 2);
 	error_in(&x, US_ICMP6_PARAMPROB, 0, 0, T_IP6_B, US_IPPROTO_UDP, NULL, 0, 20);
 	cr_assert_eq(x.st->icmp6.rx_err_bad, 3);
-	cr_assert_eq(x.st->icmp6.rx_err, 5);
+	cr_assert_eq(x.st->icmp6.rx_err, 6);
 	expect_nothing(&x);
 	fx_fini(&x);
 }
 
-Test(icmp6, packet_too_big_lowers_the_path_mtu_and_is_delivered)
+Test(icmp6, packet_too_big_lowers_the_path_mtu)
 {
 	struct fx x;
 
 	fx_init(&x);
 	error_in(&x, US_ICMP6_PKTTOOBIG, 0, 1300, T_IP6_B, US_IPPROTO_TCP, NULL, 0, 0);
 	cr_assert_eq(x.st->icmp6.rx_pkttoobig, 1);
-	cr_assert_eq(x.st->icmp6.rx_err_delivered, 1);
+	/* No connection from 5000 to 80: the path MTU is lowered, nobody else told. */
+	cr_assert_eq(x.st->icmp6.rx_err_delivered, 0);
 	cr_assert_eq(us_ip6_path_mtu(x.t.n.st, T_IP6_A), 1300);
 	fx_fini(&x);
 }

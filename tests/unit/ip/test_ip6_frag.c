@@ -293,6 +293,18 @@ Test(ip6_frag, fragment_past_65535_bytes_is_refused)
 	fx_fini(&x);
 }
 
+/* The next frame is a Parameter Problem code 3 (incomplete chain), pointer 0 (RFC 7112 5). */
+static void
+expect_chain_problem(struct fx *x)
+{
+	uint8_t f[2048];
+
+	cr_assert_gt(t_one_take6(&x->t, f, sizeof(f)), 0, "no parameter problem");
+	cr_assert_eq(f[US_ETH_HLEN + US_IP6_HLEN], US_ICMP6_PARAMPROB);
+	cr_assert_eq(f[US_ETH_HLEN + US_IP6_HLEN + 1], US_ICMP6_PARAM_CHAIN);
+	cr_assert_eq(us_get32(f + US_ETH_HLEN + US_IP6_HLEN + 4), 0);
+}
+
 Test(ip6_frag, first_fragment_without_the_whole_header_chain_is_dropped)
 {
 	/* A Destination Options header claiming 16 bytes, in a first fragment of 8. */
@@ -303,10 +315,13 @@ Test(ip6_frag, first_fragment_without_the_whole_header_chain_is_dropped)
 	send_frag(&x, 700, dg, 0, 8, 1, US_IPPROTO_DSTOPTS);
 	cr_assert_eq(x.st->ip6.rx_frag_bad, 1);
 	cr_assert_eq(held(&x), 0);
+	expect_chain_problem(&x);
 	/* An upper-layer header cut short counts as an incomplete chain too (RFC 7112 5). */
+	t_one_advance(&x.t, 1000 * T_MS);	/* (past the error rate limit's refill) */
 	send_frag(&x, 701, dg, 0, 8, 1, US_IPPROTO_TCP);
 	cr_assert_eq(x.st->ip6.rx_frag_bad, 2);
 	cr_assert_eq(held(&x), 0);
+	expect_chain_problem(&x);
 	expect_nothing(&x);
 	fx_fini(&x);
 }
