@@ -120,6 +120,7 @@ struct us_drv_opts {
 	const char *iface;	/* USOCK_IFACE (afpacket, pcap) */
 	int promisc;		/* receive frames for other MACs too (the stack uses its own) */
 	int allmulti;		/* receive every multicast frame (IPv6: the stack picks its groups) */
+	uint32_t ring_frames;	/* USOCK_RING: afpacket's receive ring in frames; 0: its default */
 	const char *dpdk_args;	/* USOCK_DPDK_ARGS: DPDK's EAL arguments */
 	uint16_t dpdk_port;	/* USOCK_DPDK_PORT */
 	uint16_t dpdk_queue;	/* USOCK_DPDK_QUEUE */

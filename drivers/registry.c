@@ -9,7 +9,8 @@
 #include "usock_build_config.h"
 
 struct us_drv *us_afpacket_open(const char *iface, struct us_pool *pool, int promisc,
-				int allmulti, int ring_v3, char *errbuf, size_t errlen);
+				int allmulti, int ring_v3, uint32_t ring_frames, char *errbuf,
+				size_t errlen);
 #if US_HAVE_PCAP
 struct us_drv *us_pcap_open(const char *iface, struct us_pool *pool, int promisc,
 			    char *errbuf, size_t errlen);
@@ -24,9 +25,10 @@ us_drv_open(const char *name, const struct us_drv_opts *o, struct us_pool *pool,
 	    size_t errlen)
 {
 	if (strcmp(name, "afpacket") == 0)
-		return us_afpacket_open(o->iface, pool, o->promisc, o->allmulti, 0, errbuf, errlen);
+		return us_afpacket_open(o->iface, pool, o->promisc, o->allmulti, 0, o->ring_frames,
+					errbuf, errlen);
 	if (strcmp(name, "afpacket-v3") == 0)
-		return us_afpacket_open(o->iface, pool, o->promisc, o->allmulti, 1, errbuf,
+		return us_afpacket_open(o->iface, pool, o->promisc, o->allmulti, 1, 0, errbuf,
 					errlen);
 	if (strcmp(name, "pcap") == 0) {
 #if US_HAVE_PCAP

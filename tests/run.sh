@@ -32,6 +32,11 @@ step "unit+loop tests (full)" meson test -C build-full --print-errorlogs
 step "exported symbols are usock_* only" bash tests/check-symbols.sh build-full/lib/libusock.so
 step "the preload shim exports only the calls it takes" bash tests/check-preload-symbols.sh build-full/lib/libusock-preload.so
 step "install, then cc app.c \$(pkg-config --cflags --libs libusock)" bash tests/check-install.sh build-minimal
+# The smallest configuration: IPv6, DHCP, DNS and raw sockets left out (meson_options.txt).
+step "build without ipv6, dhcp, dns, raw" setup build-small -Ddpdk=disabled -Dpcap=disabled \
+  -Dipv6=false -Ddhcp=false -Ddns=false -Draw=false
+step "unit+loop tests (without ipv6, dhcp, dns, raw)" meson test -C build-small --suite unit \
+  --suite proto --print-errorlogs
 step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false
 step "unit+loop tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs
@@ -45,6 +50,12 @@ for arch in aarch64:aarch64-linux-gnu armhf:arm-linux-gnueabihf s390x:s390x-linu
   step "unit+loop tests ($t, under qemu-user)" meson test -C build-cross-$a --suite unit --suite proto \
     --print-errorlogs
 done
+# What a board gets: the minimal library for aarch64, optimised for size.
+step "footprint: libusock for aarch64, -Dbuildtype=minsize" setup build-board-aarch64 \
+  --cross-file tests/cross/aarch64-linux-gnu.ini -Ddpdk=disabled -Dpcap=disabled \
+  -Dbuildtype=minsize -Dtests=false
+step "footprint: .text + .data + .bss within 120 KiB" bash tests/check-footprint.sh \
+  build-board-aarch64 aarch64-linux-gnu
 step "lab tests (namespaces, against the Linux kernel)" bash tests/lab/run.sh build-full
 step "bench/compare --smoke makes its report" bash tests/check-bench.sh build-full
 

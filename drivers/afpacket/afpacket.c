@@ -39,7 +39,7 @@
 #define FRAME_SIZE	2048
 #define BLOCK_TOV_MS	1		/* the kernel hands over a partly filled block after this */
 #define HDR_POOL	8192		/* frames that can be held in place at once */
-#define V2_FRAMES	2048		/* TPACKET_V2 ring: 4 MiB of 2 KiB frames */
+#define V2_FRAMES	2048		/* TPACKET_V2 ring by default: 4 MiB of 2 KiB frames */
 #define RX_AHEAD	128		/* V2: slots ahead of the kernel kept free of held frames */
 #define TX_BURST	64
 
@@ -456,7 +456,7 @@ static const struct us_drv_ops afp2_ops = {
 /* Opens an AF_PACKET ring on iface.  Returns NULL with the reason in errbuf. */
 struct us_drv *
 us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int allmulti,
-		 int ring_v3, char *errbuf, size_t errlen)
+		 int ring_v3, uint32_t ring_frames, char *errbuf, size_t errlen)
 {
 	struct afp *a;
 	struct ifreq ifr;
@@ -512,7 +512,10 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int allmu
 		a->frame_size = FRAME_SIZE;
 		while (a->frame_size < a->drv.mtu + 18 + 128)
 			a->frame_size *= 2;
-		a->nframes = V2_FRAMES;
+		/* USOCK_RING: a whole number of blocks (config checks it), V2_FRAMES by default. */
+		a->nframes = ring_frames != 0 ? ring_frames : V2_FRAMES;
+		if (a->nframes % (BLOCK_SIZE / a->frame_size) != 0)
+			a->nframes += BLOCK_SIZE / a->frame_size - a->nframes % (BLOCK_SIZE / a->frame_size);
 		req.tp_frame_size = a->frame_size;
 		req.tp_frame_nr = a->nframes;
 		req.tp_block_nr = a->nframes / (BLOCK_SIZE / a->frame_size);
@@ -573,7 +576,8 @@ us_afpacket_open(const char *iface, struct us_pool *pool, int promisc, int allmu
 			goto fail;
 		}
 	}
-	a->hdrs = us_pool_create(HDR_POOL, 0, 0);
+	/* Headers for frames held in place: at most a quarter of a V2 ring is held (4 per frame). */
+	a->hdrs = us_pool_create(a->v2 && a->nframes < HDR_POOL ? a->nframes : HDR_POOL, 0, 0);
 	if (a->hdrs == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		goto fail;

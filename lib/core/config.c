@@ -371,6 +371,17 @@ us_config_load(struct us_config *c, const struct usock_config *uc, char *err, si
 		    (rc = parse_uint(v, "USOCK_DPDK_MBUFS", DPDK_MBUFS_MIN, DPDK_MBUFS_MAX, &mbufs,
 				     err, errlen)) != 0)
 			return rc;
+		if ((v = getenv("USOCK_RING")) != NULL && *v != '\0') {
+			/* Whole 128 KiB blocks of 2 KiB frames, and room past the read-ahead. */
+			if ((rc = parse_uint(v, "USOCK_RING", 256, 32768, &c->ring_frames, err,
+					     errlen)) != 0)
+				return rc;
+			if (c->ring_frames % 64 != 0) {
+				snprintf(err, errlen, "usock: USOCK_RING=%s is not a multiple of 64 "
+					 "frames (a 128 KiB ring block); use e.g. USOCK_RING=256", v);
+				return -EINVAL;
+			}
+		}
 		c->dpdk_port = (uint16_t)port;
 		c->dpdk_queue = (uint16_t)queue;
 		c->dpdk_mbufs = mbufs;

@@ -37,6 +37,7 @@ struct us_config {
 	int have_fault;		/* USOCK_FAULT given */
 	struct us_fault_cfg fault;	/* USOCK_FAULT */
 	uint32_t pool_size;	/* USOCK_POOL */
+	uint32_t ring_frames;	/* USOCK_RING: afpacket's receive ring, frames; 0: the default */
 	uint32_t max_sockets;	/* USOCK_SOCKETS */
 	int busy_poll;		/* USOCK_BUSY_POLL */
 	char dns[256];		/* USOCK_DNS as given */

@@ -360,6 +360,7 @@ start_locked(const struct usock_config *cfg)
 		fprintf(stderr, "%s\n", err);
 		return rc;
 	}
+	memset(&opts, 0, sizeof(opts));
 	opts.iface = c.iface;
 	opts.promisc = c.have_mac;
 	/* IPv6 needs the all-nodes and solicited-node groups (RFC 4861 7.2.1, RFC 4291 2.8). */
@@ -368,6 +369,7 @@ start_locked(const struct usock_config *cfg)
 	opts.dpdk_port = c.dpdk_port;
 	opts.dpdk_queue = c.dpdk_queue;
 	opts.dpdk_mbufs = c.dpdk_mbufs;
+	opts.ring_frames = c.ring_frames;
 	drv = us_drv_open(c.driver, &opts, NULL, why, sizeof(why));
 	if (drv == NULL) {
 		if (strcmp(c.driver, "dpdk") == 0)

@@ -641,3 +641,18 @@ Test(core_config, settings_of_parts_left_out_of_the_build_name_the_option)
 	}
 }
 #endif
+
+Test(core_config, ring_is_whole_blocks_of_frames_within_limits)
+{
+	struct us_config c;
+
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ring_frames, 0, "the driver's default unless set");
+	setenv("USOCK_RING", "256", 1);
+	cr_assert_eq(load(&c, NULL), 0, "%s", errbuf);
+	cr_assert_eq(c.ring_frames, 256);
+	expect_env_error("USOCK_RING", "300", "USOCK_RING", "multiple of 64");
+	expect_env_error("USOCK_RING", "128", "USOCK_RING", "256");
+	expect_env_error("USOCK_RING", "65536", "USOCK_RING", "32768");
+	unsetenv("USOCK_RING");
+}
