@@ -193,7 +193,13 @@ to_link(struct us_stack *st, struct us_pkt *pkt, uint32_t dst, uint32_t nexthop)
 		us_eth_output(st, pkt, bcast, US_ETHERTYPE_IPV4);
 		return 0;
 	}
-	return us_arp_output(st, pkt, nexthop);
+	/*
+	 * A packet that finds ARP's waiting queue full is dropped there and
+	 * counted (queue_drop), as a congested link loses it: the sender is
+	 * not told, as Linux's unresolved-neighbour queue does not tell.
+	 */
+	(void)us_arp_output(st, pkt, nexthop);
+	return 0;
 }
 
 int

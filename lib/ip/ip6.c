@@ -701,7 +701,9 @@ emit(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *src, const st
 		return -ENOBUFS;
 	}
 	st->stats->ip6.tx++;
-	return us_nd6_output(st, pkt, nexthop);
+	/* As IPv4 with ARP: a full waiting queue loses the packet, counted, and says nothing. */
+	(void)us_nd6_output(st, pkt, nexthop);
+	return 0;
 }
 
 int
