@@ -19,15 +19,27 @@ struct us_stack;
 
 #define US_TX_BURST	64
 
+/*
+ * What a neighbour cache entry, ARP's or ND's, holds for the code both
+ * share (lib/link/neigh.c).  An entry begins with it, and has its address
+ * (the key) right after it.
+ */
+struct us_neigh {
+	uint8_t state;		/* the protocol's US_ARP_* or US_ND_*; 0: slot free, 1: resolving */
+	uint8_t npend;		/* packets waiting */
+	uint8_t mac[6];		/* link address, once resolved */
+	uint64_t timer;		/* next retry or state change */
+	struct us_pkt *pend;	/* packets waiting for the address, by qnext */
+};
+
 /* One ARP cache entry (RFC 826, with Linux-like aging). */
 struct us_arp_entry {
-	uint32_t ip;		/* protocol address, host order; 0: free slot */
-	uint8_t mac[6];		/* hardware address, valid in REACHABLE/STALE/PROBE */
-	uint8_t state;		/* US_ARP_* */
+	union {
+		struct us_neigh n;	/* state, MAC (valid past INCOMPLETE), timer, waiting packets */
+		uint8_t state;		/* n.state: US_ARP_* */
+	};
+	uint32_t ip;		/* protocol address, host order */
 	uint8_t tries;		/* requests sent in this resolution */
-	uint8_t npend;		/* packets waiting */
-	uint64_t timer;		/* next retry or expiry */
-	struct us_pkt *pend;	/* packets waiting for the address, by qnext */
 };
 
 struct us_arp {
@@ -100,14 +112,13 @@ struct us_ip6_addr {
 
 /* One neighbour cache entry (RFC 4861 7.3.2). */
 struct us_nd_entry {
+	union {
+		struct us_neigh n;	/* state, link address (valid past INCOMPLETE), timer, waiting packets */
+		uint8_t state;		/* n.state: US_ND_* */
+	};
 	struct us_in6 ip;	/* the neighbour */
-	uint8_t mac[6];		/* its link address, valid past INCOMPLETE */
-	uint8_t state;		/* US_ND_* */
 	uint8_t tries;		/* solicitations sent in this state */
-	uint8_t npend;		/* packets waiting */
 	uint8_t router;		/* IsRouter */
-	uint64_t timer;		/* next retransmission or state change */
-	struct us_pkt *pend;	/* packets waiting for the address, by qnext */
 };
 
 /* An on-link prefix a router advertised (RFC 4861 6.3.4). */

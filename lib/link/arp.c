@@ -13,14 +13,12 @@
 #include "../wire/wire.h"
 #include "../ip/dhcp.h"
 #include "link.h"
+#include "neigh.h"
 
 #define ARP_REACHABLE_NS	(30ull * 1000000000ull)	/* an answer stays fresh */
 #define ARP_STALE_NS		(600ull * 1000000000ull)	/* an unused stale entry is kept */
 #define ARP_RETRY_NS		(1000000000ull)	/* between requests */
 #define ARP_TRIES		3	/* requests before giving up */
-#define ARP_PEND_PER_ENTRY	64	/* packets waiting per address: a 64 KiB datagram in fragments */
-#define ARP_PEND_TOTAL		256	/* packets waiting in all */
-#define ARP_PROBE_SLOTS		8	/* slots an address may live in */
 
 static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -31,68 +29,47 @@ slot_of(const struct us_stack *st, uint32_t ip)
 	return (ip * 2654435761u) >> 8 & (st->arp.size - 1);
 }
 
-static struct us_arp_entry *
-find(const struct us_stack *st, uint32_t ip)
+/* The ARP cache as neigh.c sees it. */
+static struct us_neigh_tab
+cache(struct us_stack *st)
 {
-	uint32_t i, s = slot_of(st, ip);
-
-	for (i = 0; i < ARP_PROBE_SLOTS; i++) {
-		struct us_arp_entry *e = &st->arp.tab[(s + i) & (st->arp.size - 1)];
-
-		if (e->state != US_ARP_FREE && e->ip == ip)
-			return e;
-	}
-	return NULL;
+	return US_NEIGH_TAB(st->arp, st->stats->arp.resolve_fail);
 }
 
+/* Inline: us_arp_output looks up every packet's next hop. */
+static inline struct us_arp_entry *
+find(const struct us_stack *st, uint32_t ip)
+{
+	return (struct us_arp_entry *)us_neigh_find(st->arp.tab, st->arp.size, sizeof(*st->arp.tab),
+						    slot_of(st, ip), &ip, sizeof(ip));
+}
+
+/* Frees e and what waited for it (counted: the address did not resolve). */
 static void
 entry_clear(struct us_stack *st, struct us_arp_entry *e)
 {
-	struct us_pkt *q = e->pend;
+	struct us_neigh_tab t = cache(st);
 
-	while (q != NULL) {
-		struct us_pkt *n = q->qnext;
-
-		st->stats->arp.resolve_fail++;
-		q->qnext = NULL;
-		us_pkt_free(q);
-		st->arp.npend--;
-		q = n;
-	}
-	memset(e, 0, sizeof(*e));
+	us_neigh_clear(&t, &e->n);
 }
 
 /*
- * A slot for a new address: a free one, else the stalest entry not being
- * resolved.  Returns NULL when all candidate slots are resolving.
+ * A slot for a new address, holding it: a free one, else the stalest
+ * entry not being resolved.  Returns NULL when all candidate slots are
+ * resolving.
  */
 static struct us_arp_entry *
 slot_new(struct us_stack *st, uint32_t ip)
 {
-	struct us_arp_entry *victim = NULL;
-	uint32_t i, s = slot_of(st, ip);
+	struct us_neigh_tab t = cache(st);
 
-	for (i = 0; i < ARP_PROBE_SLOTS; i++) {
-		struct us_arp_entry *e = &st->arp.tab[(s + i) & (st->arp.size - 1)];
-
-		if (e->state == US_ARP_FREE)
-			return e;
-		if (e->state == US_ARP_INCOMPLETE)
-			continue;
-		if (victim == NULL || e->timer < victim->timer)
-			victim = e;
-	}
-	if (victim != NULL)
-		entry_clear(st, victim);
-	return victim;
+	return (struct us_arp_entry *)us_neigh_new(&t, slot_of(st, ip), &ip);
 }
 
 static void
 set_timer(struct us_stack *st, struct us_arp_entry *e, uint64_t when)
 {
-	e->timer = when;
-	if (when < st->arp.next_timer)
-		st->arp.next_timer = when;
+	us_neigh_set_timer(&st->arp.next_timer, &e->n, when);
 }
 
 int
@@ -110,12 +87,12 @@ us_arp_init(struct us_stack *st, uint32_t size)
 void
 us_arp_fini(struct us_stack *st)
 {
-	uint32_t i;
+	struct us_neigh_tab t;
 
 	if (st->arp.tab == NULL)
 		return;
-	for (i = 0; i < st->arp.size; i++)
-		entry_clear(st, &st->arp.tab[i]);
+	t = cache(st);
+	us_neigh_clear_all(&t);
 	free(st->arp.tab);
 	st->arp.tab = NULL;
 }
@@ -174,18 +151,7 @@ us_arp_announce(struct us_stack *st)
 static void
 flush_pending(struct us_stack *st, struct us_arp_entry *e)
 {
-	struct us_pkt *q = e->pend;
-
-	e->pend = NULL;
-	e->npend = 0;
-	while (q != NULL) {
-		struct us_pkt *n = q->qnext;
-
-		q->qnext = NULL;
-		st->arp.npend--;
-		us_eth_output(st, q, e->mac, US_ETHERTYPE_IPV4);
-		q = n;
-	}
+	us_neigh_flush(st, &e->n, &st->arp.npend, US_ETHERTYPE_IPV4);
 }
 
 /* Records ip -> mac as fresh; creates the entry only when create is set. */
@@ -202,9 +168,8 @@ learn(struct us_stack *st, uint32_t ip, const uint8_t *mac, int create)
 			st->stats->arp.cache_full++;
 			return;
 		}
-		e->ip = ip;
 	}
-	memcpy(e->mac, mac, 6);
+	memcpy(e->n.mac, mac, 6);
 	e->state = US_ARP_REACHABLE;
 	e->tries = 0;
 	set_timer(st, e, st->now + ARP_REACHABLE_NS);
@@ -288,10 +253,10 @@ us_arp_output(struct us_stack *st, struct us_pkt *pkt, uint32_t nexthop)
 			/* Used while stale: confirm with a unicast request, keep sending. */
 			e->state = US_ARP_PROBE;
 			e->tries = 1;
-			send_request(st, e, e->mac);
+			send_request(st, e, e->n.mac);
 			set_timer(st, e, st->now + ARP_RETRY_NS);
 		}
-		us_eth_output(st, pkt, e->mac, US_ETHERTYPE_IPV4);
+		us_eth_output(st, pkt, e->n.mac, US_ETHERTYPE_IPV4);
 		return 0;
 	}
 	if (e == NULL) {
@@ -301,28 +266,15 @@ us_arp_output(struct us_stack *st, struct us_pkt *pkt, uint32_t nexthop)
 			us_pkt_free(pkt);
 			return -ENOBUFS;
 		}
-		e->ip = nexthop;
 		e->state = US_ARP_INCOMPLETE;
 		e->tries = 1;
 		send_request(st, e, NULL);
 		set_timer(st, e, st->now + ARP_RETRY_NS);
 	}
-	if (e->npend >= ARP_PEND_PER_ENTRY || st->arp.npend >= ARP_PEND_TOTAL) {
+	if (us_neigh_enqueue(&e->n, &st->arp.npend, pkt) != 0) {
 		st->stats->arp.queue_drop++;
-		us_pkt_free(pkt);
 		return -ENOBUFS;
 	}
-	/* Append: packets leave in the order they were sent. */
-	{
-		struct us_pkt **pp = &e->pend;
-
-		while (*pp != NULL)
-			pp = &(*pp)->qnext;
-		pkt->qnext = NULL;
-		*pp = pkt;
-	}
-	e->npend++;
-	st->arp.npend++;
 	return 0;
 }
 
@@ -339,7 +291,7 @@ us_arp_timer(struct us_stack *st, uint64_t now)
 
 		if (e->state == US_ARP_FREE)
 			continue;
-		if (e->timer <= now) {
+		if (e->n.timer <= now) {
 			switch (e->state) {
 			case US_ARP_INCOMPLETE:
 			case US_ARP_PROBE:
@@ -350,20 +302,20 @@ us_arp_timer(struct us_stack *st, uint64_t now)
 				e->tries++;
 				/* A probe of a stale entry asks the known MAC first, then everyone. */
 				send_request(st, e, e->state == US_ARP_PROBE && e->tries == 2 ?
-							    e->mac : NULL);
-				e->timer = now + ARP_RETRY_NS;
+							    e->n.mac : NULL);
+				e->n.timer = now + ARP_RETRY_NS;
 				break;
 			case US_ARP_REACHABLE:
 				e->state = US_ARP_STALE;
-				e->timer = now + ARP_STALE_NS;
+				e->n.timer = now + ARP_STALE_NS;
 				break;
 			case US_ARP_STALE:
 				entry_clear(st, e);
 				continue;
 			}
 		}
-		if (e->timer < next)
-			next = e->timer;
+		if (e->n.timer < next)
+			next = e->n.timer;
 	}
 	st->arp.next_timer = next;
 }
@@ -375,6 +327,6 @@ us_arp_lookup(const struct us_stack *st, uint32_t ip, uint8_t mac[6])
 
 	if (e == NULL || e->state < US_ARP_REACHABLE)
 		return -ENOENT;
-	memcpy(mac, e->mac, 6);
+	memcpy(mac, e->n.mac, 6);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "../ip/ip6.h"
 #include "../wire/wire.h"
 #include "link.h"
+#include "neigh.h"
 
 #define NS_PER_S	1000000000ull
 #define NS_PER_MS	1000000ull
@@ -32,9 +33,6 @@
 #define ND_MAX_RS		3	/* MAX_RTR_SOLICITATIONS */
 /* Ours: the RFC keeps STALE entries forever; like ARP we let unused ones go. */
 #define ND_STALE_NS		(600ull * NS_PER_S)
-#define ND_PEND_PER_ENTRY	64	/* packets waiting per neighbour: a 64 KiB datagram in fragments */
-#define ND_PEND_TOTAL		256	/* packets waiting in all */
-#define ND_PROBE_SLOTS		8	/* slots a neighbour may live in */
 /* RFC 4862 5.1: DupAddrDetectTransmits, and the random delay of 5.4.2. */
 #define DAD_TRANSMITS		1
 #define DAD_DELAY_NS		(1ull * NS_PER_S)
@@ -236,69 +234,47 @@ slot_of(const struct us_stack *st, const struct us_in6 *ip)
 	return (h * 2654435761u) >> 8 & (st->nd.size - 1);
 }
 
+/* The neighbour cache as neigh.c sees it. */
+static struct us_neigh_tab
+cache(struct us_stack *st)
+{
+	return US_NEIGH_TAB(st->nd, st->stats->nd6.resolve_fail);
+}
+
 static struct us_nd_entry *
 find(const struct us_stack *st, const struct us_in6 *ip)
 {
-	uint32_t i, s;
-
 	if (st->nd.tab == NULL)
 		return NULL;
-	s = slot_of(st, ip);
-	for (i = 0; i < ND_PROBE_SLOTS; i++) {
-		struct us_nd_entry *e = &st->nd.tab[(s + i) & (st->nd.size - 1)];
-
-		if (e->state != US_ND_FREE && us_in6_eq(&e->ip, ip))
-			return e;
-	}
-	return NULL;
+	return (struct us_nd_entry *)us_neigh_find(st->nd.tab, st->nd.size, sizeof(*st->nd.tab),
+						   slot_of(st, ip), ip, sizeof(*ip));
 }
 
 /* Frees e and what waited for it (counted: the address did not resolve). */
 static void
 entry_clear(struct us_stack *st, struct us_nd_entry *e)
 {
-	struct us_pkt *q = e->pend;
+	struct us_neigh_tab t = cache(st);
 
-	while (q != NULL) {
-		struct us_pkt *n = q->qnext;
-
-		st->stats->nd6.resolve_fail++;
-		q->qnext = NULL;
-		us_pkt_free(q);
-		st->nd.npend--;
-		q = n;
-	}
-	memset(e, 0, sizeof(*e));
+	us_neigh_clear(&t, &e->n);
 }
 
-/* A slot for a new neighbour: a free one, else the entry due soonest that is not resolving. */
+/*
+ * A slot for a new neighbour, holding its address: a free one, else the
+ * entry due soonest that is not resolving.  NULL: all are resolving.
+ */
 static struct us_nd_entry *
 slot_new(struct us_stack *st, const struct us_in6 *ip)
 {
-	struct us_nd_entry *victim = NULL;
-	uint32_t i, s = slot_of(st, ip);
+	struct us_neigh_tab t = cache(st);
 
-	for (i = 0; i < ND_PROBE_SLOTS; i++) {
-		struct us_nd_entry *e = &st->nd.tab[(s + i) & (st->nd.size - 1)];
-
-		if (e->state == US_ND_FREE)
-			return e;
-		if (e->state == US_ND_INCOMPLETE)
-			continue;
-		if (victim == NULL || e->timer < victim->timer)
-			victim = e;
-	}
-	if (victim != NULL)
-		entry_clear(st, victim);
-	return victim;
+	return (struct us_nd_entry *)us_neigh_new(&t, slot_of(st, ip), ip);
 }
 
 static void
 set_timer(struct us_stack *st, struct us_nd_entry *e, uint64_t when)
 {
-	e->timer = when;
-	if (when < st->nd.next_timer)
-		st->nd.next_timer = when;
+	us_neigh_set_timer(&st->nd.next_timer, &e->n, when);
 }
 
 static void
@@ -330,22 +306,12 @@ to_delay(struct us_stack *st, struct us_nd_entry *e)
 static void
 flush_pending(struct us_stack *st, struct us_nd_entry *e)
 {
-	struct us_pkt *q = e->pend;
-
-	if (q == NULL)
+	if (e->n.pend == NULL)
 		return;
-	e->pend = NULL;
-	e->npend = 0;
+	/* RFC 4861 7.3.3: sending through a STALE entry starts its DELAY. */
 	if (e->state == US_ND_STALE)
 		to_delay(st, e);
-	while (q != NULL) {
-		struct us_pkt *n = q->qnext;
-
-		q->qnext = NULL;
-		st->nd.npend--;
-		us_eth_output(st, q, e->mac, US_ETHERTYPE_IPV6);
-		q = n;
-	}
+	us_neigh_flush(st, &e->n, &st->nd.npend, US_ETHERTYPE_IPV6);
 }
 
 /*
@@ -365,13 +331,12 @@ learn(struct us_stack *st, const struct us_in6 *ip, const uint8_t *mac)
 			st->stats->nd6.cache_full++;
 			return NULL;
 		}
-		e->ip = *ip;
-		memcpy(e->mac, mac, 6);
+		memcpy(e->n.mac, mac, 6);
 		to_stale(st, e);
 		return e;
 	}
-	if (e->state == US_ND_INCOMPLETE || memcmp(e->mac, mac, 6) != 0) {
-		memcpy(e->mac, mac, 6);
+	if (e->state == US_ND_INCOMPLETE || memcmp(e->n.mac, mac, 6) != 0) {
+		memcpy(e->n.mac, mac, 6);
 		to_stale(st, e);
 		flush_pending(st, e);
 	}
@@ -442,8 +407,8 @@ solicit(struct us_stack *st, struct us_nd_entry *e, int unicast)
 {
 	struct us_in6 src, dst;
 
-	if (e->pend != NULL && e->pend->len >= US_IP6_HLEN) {
-		memcpy(src.b, us_pkt_data(e->pend) + US_IP6_SRC, 16);
+	if (e->n.pend != NULL && e->n.pend->len >= US_IP6_HLEN) {
+		memcpy(src.b, us_pkt_data(e->n.pend) + US_IP6_SRC, 16);
 		if (!us_ip6_is_ours(st, &src) && us_ip6_select_src(st, &e->ip, &src) != 0)
 			return;
 	} else if (us_ip6_select_src(st, &e->ip, &src) != 0) {
@@ -719,7 +684,7 @@ na_input(struct us_stack *st, struct us_pkt *pkt, const uint8_t *m, uint32_t len
 		/* 7.2.5: without the address it says nothing we can use. */
 		if (o.tlla == NULL)
 			return 0;
-		memcpy(e->mac, o.tlla, 6);
+		memcpy(e->n.mac, o.tlla, 6);
 		e->router = (flags & ND_NA_R) != 0;
 		if ((flags & ND_NA_S) != 0)
 			to_reachable(st, e);
@@ -728,7 +693,7 @@ na_input(struct us_stack *st, struct us_pkt *pkt, const uint8_t *m, uint32_t len
 		flush_pending(st, e);
 		return 0;
 	}
-	differ = o.tlla != NULL && memcmp(o.tlla, e->mac, 6) != 0;
+	differ = o.tlla != NULL && memcmp(o.tlla, e->n.mac, 6) != 0;
 	if ((flags & ND_NA_O) == 0 && differ) {
 		/*
 		 * 7.2.5: without Override another address does not replace
@@ -740,7 +705,7 @@ na_input(struct us_stack *st, struct us_pkt *pkt, const uint8_t *m, uint32_t len
 		return 0;
 	}
 	if (differ)
-		memcpy(e->mac, o.tlla, 6);
+		memcpy(e->n.mac, o.tlla, 6);
 	if ((flags & ND_NA_S) != 0)
 		to_reachable(st, e);
 	else if (differ)
@@ -1071,9 +1036,8 @@ int
 us_nd6_output(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *nexthop)
 {
 	struct us_nd_entry *e;
-	struct us_pkt **pp;
 	uint8_t mac[6];
-	int created = 0;
+	int created = 0, rc;
 
 	if (us_in6_is_multicast(nexthop)) {
 		/* RFC 2464 7: a group's MAC is fixed; nothing to resolve. */
@@ -1085,7 +1049,7 @@ us_nd6_output(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *next
 	if (e != NULL && e->state >= US_ND_REACHABLE) {
 		if (e->state == US_ND_STALE)
 			to_delay(st, e);
-		us_eth_output(st, pkt, e->mac, US_ETHERTYPE_IPV6);
+		us_eth_output(st, pkt, e->n.mac, US_ETHERTYPE_IPV6);
 		return 0;
 	}
 	if (e == NULL) {
@@ -1095,30 +1059,19 @@ us_nd6_output(struct us_stack *st, struct us_pkt *pkt, const struct us_in6 *next
 			us_pkt_free(pkt);
 			return -ENOBUFS;
 		}
-		e->ip = *nexthop;
 		e->state = US_ND_INCOMPLETE;
 		created = 1;
 	}
-	if (e->npend >= ND_PEND_PER_ENTRY || st->nd.npend >= ND_PEND_TOTAL) {
+	rc = us_neigh_enqueue(&e->n, &st->nd.npend, pkt);
+	if (rc != 0)
 		st->stats->nd6.queue_drop++;
-		us_pkt_free(pkt);
-		pkt = NULL;
-	} else {
-		/* Append: packets leave in the order they were sent. */
-		for (pp = &e->pend; *pp != NULL; pp = &(*pp)->qnext)
-			;
-		pkt->qnext = NULL;
-		*pp = pkt;
-		e->npend++;
-		st->nd.npend++;
-	}
 	if (created) {
 		/* 7.2.2: the first multicast solicitation, after queueing so its source is known. */
 		e->tries = 1;
 		set_timer(st, e, st->now + st->nd.retrans_ns);
 		solicit(st, e, 0);
 	}
-	return pkt != NULL ? 0 : -ENOBUFS;
+	return rc;
 }
 
 int
@@ -1176,7 +1129,7 @@ us_nd6_lookup(const struct us_stack *st, const struct us_in6 *ip, uint8_t mac[6]
 
 	if (e == NULL || e->state < US_ND_REACHABLE)
 		return -ENOENT;
-	memcpy(mac, e->mac, 6);
+	memcpy(mac, e->n.mac, 6);
 	return 0;
 }
 
@@ -1194,7 +1147,7 @@ entry_timer(struct us_stack *st, struct us_nd_entry *e, uint64_t now)
 			return;
 		}
 		e->tries++;
-		e->timer = now + st->nd.retrans_ns;
+		e->n.timer = now + st->nd.retrans_ns;
 		solicit(st, e, 0);
 		break;
 	case US_ND_REACHABLE:
@@ -1207,7 +1160,7 @@ entry_timer(struct us_stack *st, struct us_nd_entry *e, uint64_t now)
 		/* No upper-layer confirmation arrived: probe the cached address. */
 		e->state = US_ND_PROBE;
 		e->tries = 1;
-		e->timer = now + st->nd.retrans_ns;
+		e->n.timer = now + st->nd.retrans_ns;
 		solicit(st, e, 1);
 		break;
 	case US_ND_PROBE:
@@ -1217,7 +1170,7 @@ entry_timer(struct us_stack *st, struct us_nd_entry *e, uint64_t now)
 			return;
 		}
 		e->tries++;
-		e->timer = now + st->nd.retrans_ns;
+		e->n.timer = now + st->nd.retrans_ns;
 		solicit(st, e, 1);
 		break;
 	}
@@ -1268,10 +1221,10 @@ us_nd6_timer(struct us_stack *st, uint64_t now)
 		for (j = 0; j < nd->size; j++) {
 			struct us_nd_entry *e = &nd->tab[j];
 
-			if (e->state != US_ND_FREE && e->timer <= now)
+			if (e->state != US_ND_FREE && e->n.timer <= now)
 				entry_timer(st, e, now);
-			if (e->state != US_ND_FREE && e->timer < next)
-				next = e->timer;
+			if (e->state != US_ND_FREE && e->n.timer < next)
+				next = e->n.timer;
 		}
 		if (next < nd->next_timer)
 			nd->next_timer = next;
@@ -1356,12 +1309,12 @@ us_nd6_init(struct us_stack *st, uint32_t size)
 void
 us_nd6_fini(struct us_stack *st)
 {
-	uint32_t i;
+	struct us_neigh_tab t;
 
 	if (st->nd.tab == NULL)
 		return;
-	for (i = 0; i < st->nd.size; i++)
-		entry_clear(st, &st->nd.tab[i]);
+	t = cache(st);
+	us_neigh_clear_all(&t);
 	free(st->nd.tab);
 	st->nd.tab = NULL;
 }
