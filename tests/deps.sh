@@ -5,6 +5,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
       iproute2 iputils-ping ethtool netcat-openbsd socat tcpdump python3-scapy
       procps psmisc curl dnsmasq-base python3-matplotlib libdpdk-dev dpdk-dev
+      # The libFuzzer harnesses (tests/fuzz/, -Dfuzz=true): clang and its libFuzzer.
+      clang-14 libfuzzer-14-dev
       iperf3 sockperf nginx-light redis-server redis-tools wrk radvd
       # Cross-builds (tests/cross/): the C cross compilers only (crossbuild-essential-*
       # adds C++ and dpkg-cross, 35 MB more), and qemu-user to run the tests.

@@ -41,6 +41,11 @@ step "unit+loop tests (without ipv6, dhcp, dns, raw)" meson test -C build-small 
 step "build sanitizers" setup build-asan -Ddpdk=disabled -Db_sanitize=address,undefined -Db_lundef=false
 step "unit+loop+api tests (address,undefined)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs
+# libFuzzer harnesses (tests/fuzz/): replay tests/data/fuzz, then 25 s of fuzzing each.
+fuzz_setup() { CC=clang-14 setup "$@"; }
+step "build fuzz harnesses (clang, address,undefined)" fuzz_setup build-fuzz \
+  -Dfuzz=true -Ddpdk=disabled -Dpcap=disabled
+step "fuzz: replay the corpus, 25 s per harness" bash tests/fuzz/run.sh build-fuzz 25
 # The minimal configuration for three other CPUs (tests/cross/), its unit and
 # loop tests run under qemu-user: 64-bit ARM, 32-bit ARM (alignment traps),
 # and big-endian s390x (byte order).

@@ -226,20 +226,24 @@ static int
 parse_dur(const char *s, uint64_t *out)
 {
 	char *end;
-	double v = strtod(s, &end);
+	double v = strtod(s, &end), ns;
 
 	if (end == s || v < 0)
 		return -1;
 	if (*end == '\0' || strcmp(end, "ms") == 0)
-		*out = (uint64_t)(v * 1e6);
+		ns = v * 1e6;
 	else if (strcmp(end, "us") == 0)
-		*out = (uint64_t)(v * 1e3);
+		ns = v * 1e3;
 	else if (strcmp(end, "ns") == 0)
-		*out = (uint64_t)v;
+		ns = v;
 	else if (strcmp(end, "s") == 0)
-		*out = (uint64_t)(v * 1e9);
+		ns = v * 1e9;
 	else
 		return -1;
+	/* NaN, infinity, or past an hour: no link delays that (and no uint64_t holds some). */
+	if (!(ns <= 3600e9))
+		return -1;
+	*out = (uint64_t)ns;
 	return 0;
 }
 
@@ -295,7 +299,8 @@ us_fault_parse(const char *spec, struct us_fault_cfg *cfg, char *errbuf, size_t 
 			continue;
 		}
 		pct = strtod(eq, &end);
-		if (*eq == '\0' || *end != '\0' || pct < 0 || pct > 100) {
+		/* Written so that NaN fails too. */
+		if (*eq == '\0' || *end != '\0' || !(pct >= 0 && pct <= 100)) {
 			snprintf(errbuf, errlen, "has a bad percentage \"%s\" for %s; use 0 to 100",
 				 eq, tok);
 			return -EINVAL;

@@ -19,9 +19,12 @@
 
 #define US_TCP_MAXWIN	65535u
 
-/* Writes our options for a segment with these flags; returns their length (multiple of 4). */
+/*
+ * Writes our options for a segment with these flags and len data bytes;
+ * returns their length (multiple of 4).
+ */
 static uint32_t
-put_options(struct us_stack *st, struct us_tcb *tp, uint8_t *o, uint8_t flags)
+put_options(struct us_stack *st, struct us_tcb *tp, uint8_t *o, uint8_t flags, uint32_t len)
 {
 	uint32_t n = 0;
 	int syn = (flags & US_TH_SYN) != 0;
@@ -74,8 +77,17 @@ put_options(struct us_stack *st, struct us_tcb *tp, uint8_t *o, uint8_t flags)
 	if ((tp->t_flags & US_TF_SACK_PERMIT) && tp->rcv_nsack > 0 && (flags & US_TH_ACK)) {
 		/* RFC 2018 4: the most recent block first; three fit beside timestamps. */
 		uint32_t k, max = ts ? 3 : 4;
+		/*
+		 * t_maxseg leaves room for timestamps only: a segment with data
+		 * carries the blocks that still fit beside it, so that the frame
+		 * stays within the MTU (Linux shortens the data instead).
+		 */
+		uint32_t fit = len + 12 <= tp->t_maxseg ? (tp->t_maxseg - len - 4) / 8 : 0;
 
+		max = fit < max ? fit : max;
 		max = tp->rcv_nsack < max ? tp->rcv_nsack : max;
+		if (max == 0)
+			return n;
 		o[n++] = 1;
 		o[n++] = 1;
 		o[n++] = 5;
@@ -163,7 +175,7 @@ send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len,
 	}
 	us_tcp_ends_sock(so, &e);
 	th = us_pkt_append(pkt, US_TCP_HLEN);
-	hlen = US_TCP_HLEN + put_options(st, tp, th + US_TCP_HLEN, flags);
+	hlen = US_TCP_HLEN + put_options(st, tp, th + US_TCP_HLEN, flags, len);
 	us_pkt_append(pkt, hlen - US_TCP_HLEN);
 	if (len > 0) {
 		uint8_t *d = us_pkt_append(pkt, len);
