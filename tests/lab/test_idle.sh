@@ -6,7 +6,8 @@
 #    stay within a few per second: no periodic tick, no polling;
 #  - CPU: utime + stime stay under 1% of a core;
 #  - memory: its resident size at start and with the connections open is
-#    printed (with the pool's share), for the README's sizing figures.
+#    printed, for the README's sizing figures (LAB_IDLE_ENV adds settings,
+#    e.g. LAB_IDLE_ENV="USOCK_POOL=256 USOCK_RING=256").
 # Then every connection closes and the stack ends with none left.
 . "$(dirname "$0")/lib.sh"
 lab_init "${1:-}"
@@ -24,7 +25,8 @@ switches() {
 ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$1"/status; }
 
-srv_start USOCK_SOCKETS=$((n + 64))
+# shellcheck disable=SC2086 # LAB_IDLE_ENV is a list of VAR=value words
+srv_start USOCK_SOCKETS=$((n + 64)) ${LAB_IDLE_ENV:-}
 echo "# usock-testsrv resident at start: $(rss_kb "$SRV_PID") KiB (pool: $(ctr_or_fail Pool size) buffers)"
 # The kernel opens n connections to the discard service and holds them, idle.
 cat >"$LAB_TMP/hold.py" <<'EOF'
