@@ -387,10 +387,10 @@ us_udp_send(struct us_stack *st, struct us_sock *s, const void *buf, size_t len,
 	return us_udp_send_ep(st, s, buf, len, have_addr ? &ep : NULL);
 }
 
-/* Fills the UDP header; its checksum too unless the link completes it (returns the IP options). */
-static unsigned
-put_header(struct us_stack *st, uint8_t *hdr, uint16_t sport, uint16_t dport, const void *buf,
-	   size_t len, uint64_t pseudo, int hw)
+/* Fills the UDP header; its checksum too unless the link completes it (hw). */
+static void
+put_header(uint8_t *hdr, uint16_t sport, uint16_t dport, const void *buf, size_t len,
+	   uint64_t pseudo, int hw)
 {
 	uint16_t c;
 
@@ -398,16 +398,14 @@ put_header(struct us_stack *st, uint8_t *hdr, uint16_t sport, uint16_t dport, co
 	us_put16(hdr + US_UDP_DPORT, dport);
 	us_put16(hdr + US_UDP_LEN, (uint16_t)(len + US_UDP_HLEN));
 	us_put16(hdr + US_UDP_SUM, 0);
-	(void)st;
 	if (hw) {
 		/* The link sums the rest from the pseudo-header's sum (and sends zero as ones). */
 		us_put16(hdr + US_UDP_SUM, (uint16_t)~us_cksum_fold(pseudo));
-		return 1;
+		return;
 	}
 	c = us_cksum_fold(us_cksum_add(us_cksum_add(pseudo, hdr, US_UDP_HLEN), buf, len));
 	/* RFC 768: a computed zero is sent as all ones. */
 	us_put16(hdr + US_UDP_SUM, c == 0 ? 0xffff : c);
-	return 0;
 }
 
 ssize_t
@@ -473,17 +471,16 @@ us_udp_send_ep(struct us_stack *st, struct us_sock *s, const void *buf, size_t l
 			goto fail;
 		}
 		/* Checksums of IPv6 datagrams are summed here: the drivers offload IPv4's only. */
-		hw = put_header(st, hdr, s->lport, dst.port, buf, len,
-				us_cksum_pseudo6(&src, &dst.addr6, US_IPPROTO_UDP, ulen), 0);
+		put_header(hdr, s->lport, dst.port, buf, len,
+			   us_cksum_pseudo6(&src, &dst.addr6, US_IPPROTO_UDP, ulen), 0);
 		rc = us_ip6_send(st, &src, &dst.addr6, US_IPPROTO_UDP, s->tos,
-				 s->hlim != 0 ? s->hlim : us_ip6_hlim(st),
-				 hw ? US_IP6_SEND_L4HW : 0, iov, 2);
+				 s->hlim != 0 ? s->hlim : us_ip6_hlim(st), 0, iov, 2);
 	} else {
 		uint32_t src = s->laddr != 0 && !us_ip4_is_bcast(st, s->laddr) ? s->laddr : st->ip4;
 
-		hw = put_header(st, hdr, s->lport, dst.port, buf, len,
-				us_cksum_pseudo4(src, dst.addr, US_IPPROTO_UDP, ulen),
-				us_ip4_l4_offload(st, ulen));
+		hw = us_ip4_l4_offload(st, ulen);
+		put_header(hdr, s->lport, dst.port, buf, len,
+			   us_cksum_pseudo4(src, dst.addr, US_IPPROTO_UDP, ulen), hw);
 		rc = us_ip4_send(st, src, dst.addr, US_IPPROTO_UDP, s->tos, s->ttl,
 				 hw ? US_IP4_SEND_L4HW : 0, iov, 2);
 	}
