@@ -520,6 +520,7 @@ us_rt_start_locked(const struct usock_config *cfg)
 void
 us_rt_stop_locked(void)
 {
+	struct us_leak leak;
 	uint32_t i;
 
 	if (us_rt.st == NULL)
@@ -564,7 +565,10 @@ us_rt_stop_locked(void)
 	us_rt.nfd = 0;
 	us_stack_flush(us_rt.st);
 	us_stack_set_stats(us_rt.st, &us_rt.st->own_stats);
-	us_stack_destroy(us_rt.st);
+	if (us_stack_destroy(us_rt.st, &leak) != 0)
+		fprintf(stderr, "usock: at exit %u packet buffers, %u TCP control blocks and %u sockets "
+			"were never given back: a leak in usock, unless a thread was still inside a "
+			"usock call\n", leak.bufs, leak.tcbs, leak.socks);
 	us_rt.st = NULL;
 	/* Buffers an application thread still holds keep the pool; it is small next to exit. */
 	if (us_pool_destroy(us_rt.pool) == 0)

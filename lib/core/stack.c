@@ -110,10 +110,13 @@ us_stack_create(const struct us_config *cfg, struct us_drv *drv, struct us_pool 
 }
 
 int
-us_stack_destroy(struct us_stack *st)
+us_stack_destroy(struct us_stack *st, struct us_leak *leak)
 {
-	int rc;
+	struct us_leak l;
 
+	if (leak == NULL)
+		leak = &l;
+	memset(leak, 0, sizeof(*leak));
 	if (st == NULL)
 		return 0;
 	while (st->socks != NULL)
@@ -129,9 +132,12 @@ us_stack_destroy(struct us_stack *st)
 	ip6_fini(st);
 	us_udp_fini(st);
 	us_drv_close(st->drv);
-	rc = st->pool->avail == st->pool->n ? 0 : -EBUSY;
+	/* Everything was closed and freed above: what is left was lost on the way. */
+	leak->bufs = st->pool->n - st->pool->avail;
+	leak->tcbs = st->tcp.ntcb;
+	leak->socks = st->nsockmem;
 	free(st);
-	return rc;
+	return leak->bufs + leak->tcbs + leak->socks != 0 ? -EBUSY : 0;
 }
 
 void

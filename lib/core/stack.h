@@ -226,6 +226,7 @@ struct us_stack {
 	struct us_sock *raw;	/* raw sockets, by hnext */
 	struct us_sock *socks;	/* every open socket */
 	uint32_t nsocks;	/* how many */
+	uint32_t nsockmem;	/* sockets not yet freed: open ones and closed ones still referenced */
 	struct us_pkt *txb[US_TX_BURST];	/* frames waiting for tx_burst */
 	uint16_t ntx;		/* how many */
 	uint64_t now;		/* time of the current event, ns */
@@ -239,8 +240,18 @@ struct us_stack {
  */
 struct us_stack *us_stack_create(const struct us_config *cfg, struct us_drv *drv,
 				 struct us_pool *pool, uint64_t now);
-/* Frees the stack: sockets, queued packets, the driver.  Returns -EBUSY if buffers leaked. */
-int us_stack_destroy(struct us_stack *st);
+/* What a stack's teardown found still taken once everything was closed. */
+struct us_leak {
+	uint32_t bufs;		/* packet buffers not back in the pool */
+	uint32_t tcbs;		/* TCP control blocks not freed */
+	uint32_t socks;		/* sockets not freed */
+};
+
+/*
+ * Frees the stack: sockets, queued packets, the driver.  Returns -EBUSY if
+ * anything leaked, and says what in *leak (when not NULL).
+ */
+int us_stack_destroy(struct us_stack *st, struct us_leak *leak);
 
 /* Points the counters (and the driver's) at stats, e.g. shared memory. */
 void us_stack_set_stats(struct us_stack *st, struct us_stats *stats);

@@ -93,6 +93,7 @@ us_sock_create(struct us_stack *st, int family, int type, int proto, int *err)
 	s->aprev = &st->socks;
 	st->socks = s;
 	st->nsocks++;
+	st->nsockmem++;
 	st->stats->sock.opened++;
 	return s;
 }
@@ -214,9 +215,12 @@ us_sock_close(struct us_stack *st, struct us_sock *s)
 void
 us_sock_unref(struct us_stack *st, struct us_sock *s)
 {
-	(void)st;
-	if (--s->refs == 0)
-		free(s);
+	if (--s->refs != 0)
+		return;
+	/* (No stack: the runtime's was destroyed, or is a forked parent's.) */
+	if (st != NULL)
+		st->nsockmem--;
+	free(s);
 }
 
 unsigned

@@ -223,6 +223,7 @@ struct us_tcp {
 	struct us_tcb **hash;	/* connections by 4-tuple */
 	uint32_t nhash;		/* buckets (power of two) */
 	uint32_t nconn;		/* connections in the hash */
+	uint32_t ntcb;		/* control blocks allocated, in the hash or not */
 	struct us_sock **lhash;	/* listeners by port */
 	uint32_t nlhash;	/* buckets */
 	struct us_tcb **heap;	/* timer heap: earliest deadline first */

@@ -421,6 +421,7 @@ us_tcb_new(struct us_stack *st, struct us_sock *so)
 
 	if (tp == NULL)
 		return NULL;
+	st->tcp.ntcb++;
 	tp->so = so;
 	tp->state = US_TCPS_CLOSED;
 	tp->t_heap = UINT32_MAX;
@@ -457,6 +458,7 @@ us_tcb_free(struct us_stack *st, struct us_tcb *tp)
 	us_tcp_sack_put(st, tp, 1);
 	if (tp->so != NULL)
 		tp->so->tcb = NULL;
+	st->tcp.ntcb--;
 	free(tp);
 }
 

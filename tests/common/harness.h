@@ -63,6 +63,8 @@ void t_node_init6(struct t_node *n, uint32_t ip, const struct us_in6 *ip6, const
 #endif
 /* Destroys the stack; returns the number of buffers not back in its pool. */
 uint32_t t_node_fini(struct t_node *n);
+/* Destroys st, asserting that no control block or socket leaked. */
+void t_stack_destroy(struct us_stack *st);
 
 void t_one_init(struct t_one *t);
 #if US_HAVE_IPV6

@@ -373,17 +373,19 @@ dump_counters(void)
 static void
 teardown(void)
 {
+	struct us_leak ka, kb;
 	uint32_t la, lb;
 
 	drain_b();
 	if (dumping)
 		dump_counters();
-	us_stack_destroy(fx.a);
-	us_stack_destroy(fx.b);
+	us_stack_destroy(fx.a, &ka);
+	us_stack_destroy(fx.b, &kb);
 	la = fx.pa->n - fx.pa->avail;
 	lb = fx.pb->n - fx.pb->avail;
-	if (la + lb != 0) {
-		fprintf(stderr, "fuzz-frame-input: packet buffers leaked: a %u, b %u\n", la, lb);
+	if (la + lb + ka.tcbs + kb.tcbs + ka.socks + kb.socks != 0) {
+		fprintf(stderr, "fuzz-frame-input: leaked: buffers a %u b %u, control blocks a %u b %u, "
+			"sockets a %u b %u\n", la, lb, ka.tcbs, kb.tcbs, ka.socks, kb.socks);
 		abort();
 	}
 	us_pool_destroy(fx.pa);

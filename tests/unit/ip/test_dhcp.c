@@ -1131,7 +1131,7 @@ Test(dhcp, destroying_a_bound_stack_releases_the_lease_to_its_server)
 	stats = *x.st->stats;
 	us_stack_set_stats(x.st, &stats);
 	/* t_one_fini, keeping what the stack sends on its way out. */
-	us_stack_destroy(x.st);
+	t_stack_destroy(x.st);
 	while (x.t.peer->ops->rx_burst(x.t.peer, &p, 1, x.t.now) == 1) {
 		n = us_pkt_chain_read(p, 0, f, sizeof(f));
 		us_pkt_free(p);
