@@ -5,17 +5,21 @@
 # one's executions/s, coverage (cov, ft) and corpus size.  Fails on any
 # crash, leak, timeout or out-of-memory; what libFuzzer saved is kept under
 # the scratch directory it names.
-#   bash tests/fuzz/run.sh BUILD_DIR SECONDS_PER_HARNESS
+# Naming harnesses after the seconds runs only those (the long runs go one
+# harness per process, side by side).
+#   bash tests/fuzz/run.sh BUILD_DIR SECONDS_PER_HARNESS [HARNESS...]
 set -uo pipefail
-if [ $# -ne 2 ]; then
-  echo "usage: $0 BUILD_DIR SECONDS_PER_HARNESS" >&2
+if [ $# -lt 2 ]; then
+  echo "usage: $0 BUILD_DIR SECONDS_PER_HARNESS [HARNESS...]" >&2
   exit 2
 fi
 build=$1 secs=$2
+shift 2
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seeds=$top/tests/data/fuzz
 scratch=$(mktemp -d /tmp/usock-fuzz.XXXXXX)
 harnesses=(fuzz-frame-input fuzz-tcp-options fuzz-dns-reply fuzz-dhcp-reply fuzz-config)
+[ $# -gt 0 ] && harnesses=("$@")
 # Inputs longer than a harness reads are wasted work.
 declare -A maxlen=([fuzz-frame-input]=8192 [fuzz-tcp-options]=64 [fuzz-dns-reply]=1024
                    [fuzz-dhcp-reply]=1500 [fuzz-config]=1024)
