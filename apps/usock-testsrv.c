@@ -313,9 +313,14 @@ main(int argc, char **argv)
 			if (!serve(&conns[i])) {
 				conn_close(&conns[i]);
 				conns[i] = conns[--nconns];
-				pf[5 + i] = pf[5 + nconns];
+				/* The last connection takes the slot: polled with the rest, or accepted just now. */
+				if (5 + nconns < n) {
+					pf[5 + i] = pf[5 + nconns];
+					n--;
+				} else {
+					pf[5 + i].revents = 0;
+				}
 				i--;
-				n--;
 			}
 		}
 		/* New connections may have data already: serve them once now. */
