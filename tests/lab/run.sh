@@ -35,7 +35,7 @@ fi
 build=$(cd "$1" 2>/dev/null && pwd) || fail_all "no build directory $1"
 for p in apps/usock-testsrv apps/usock-stat apps/usock-ping apps/usock-cat apps/usock-http-get \
   apps/usock-echo-server apps/usock-run lib/libusock-preload.so tests/lab/lab-udp-client \
-  tests/lab/lab-preload-probe; do
+  tests/lab/lab-preload-probe tests/lab/lab-conn-soak; do
   [ -x "$build/$p" ] || fail_all "$build/$p is not built (ninja -C $1)"
 done
 for tool in ip ethtool ping nc socat tcpdump timeout setsid ss dnsmasq /usr/bin/python3; do
