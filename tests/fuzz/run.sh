@@ -5,7 +5,9 @@
 # one's executions/s, coverage (cov, ft) and corpus size.  Fails on any
 # crash, leak, timeout or out-of-memory; what libFuzzer saved is kept under
 # the scratch directory it names.
-# Naming harnesses after the seconds runs only those (the long runs go one
+# FUZZ_TIMEOUT (default 10) is the seconds one input may take: a loaded
+# machine (a long run beside other work) needs more, or it reports hangs
+# that are not there.  Naming harnesses after the seconds runs only those (the long runs go one
 # harness per process, side by side).
 #   bash tests/fuzz/run.sh BUILD_DIR SECONDS_PER_HARNESS [HARNESS...]
 set -uo pipefail
@@ -23,6 +25,7 @@ harnesses=(fuzz-frame-input fuzz-tcp-options fuzz-dns-reply fuzz-dhcp-reply fuzz
 # Inputs longer than a harness reads are wasted work.
 declare -A maxlen=([fuzz-frame-input]=8192 [fuzz-tcp-options]=64 [fuzz-dns-reply]=1024
                    [fuzz-dhcp-reply]=1500 [fuzz-config]=1024)
+tmo=${FUZZ_TIMEOUT:-10}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 fail=0
@@ -38,7 +41,7 @@ for h in "${harnesses[@]}"; do
   work=$scratch/$h
   mkdir -p "$work/corpus" "$work/artifacts"
   # 1. Every seed and every past crash, once.
-  if ! "$exe" "$seeds/$h" -runs=0 -rss_limit_mb=2048 -timeout=10 \
+  if ! "$exe" "$seeds/$h" -runs=0 -rss_limit_mb=2048 -timeout="$tmo" \
       -artifact_prefix="$work/artifacts/" >"$work/replay.log" 2>&1; then
     echo "--- $h: replaying $seeds/$h FAILED:"
     tail -n 40 "$work/replay.log"
@@ -47,7 +50,7 @@ for h in "${harnesses[@]}"; do
   fi
   # 2. Fuzz on a copy; new inputs go to the copy only.
   cp "$seeds/$h"/* "$work/corpus/"
-  "$exe" "$work/corpus" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 \
+  "$exe" "$work/corpus" -max_total_time="$secs" -rss_limit_mb=2048 -timeout="$tmo" \
     -max_len="${maxlen[$h]}" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" >"$work/fuzz.log" 2>&1
   rc=$?
