@@ -330,6 +330,15 @@ main(int argc, char **argv)
 				conns[i] = conns[--nconns];
 				i--;
 			}
+		/* A surge is over: give its arrays back (the soak test measures memory). */
+		if (nconns == 0 && capconns > 64) {
+			free(conns);
+			conns = NULL;
+			capconns = 0;
+			free(pf);
+			pf = NULL;
+			cappf = 0;
+		}
 	}
 	for (i = 0; i < nconns; i++)
 		conn_close(&conns[i]);

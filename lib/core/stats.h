@@ -210,6 +210,8 @@
 	X(sack_rexmt, "retransmissions chosen by SACK")                                   \
 	X(rexmt_lost, "retransmissions found lost (later data SACKed)")                   \
 	X(pmtu_lowered, "MSS lowered by ICMP fragmentation-needed")                       \
+	X(rx_icmp_err, "ICMP errors taken by a connection")                               \
+	X(rx_icmp_oow, "ICMP errors ignored: quoted sequence not in flight")              \
 	X(conn_attempt, "active opens")                                                   \
 	X(conn_accepted, "passive opens")                                                 \
 	X(conn_established, "connections established")                                    \
@@ -270,7 +272,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 9
+#define US_STATS_VERSION 10
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -98,9 +98,9 @@ error_input(struct us_stack *st, struct us_pkt *pkt, uint32_t len, uint8_t type,
 	}
 	if (ip[US_IP4_PROTO] == US_IPPROTO_TCP) {
 		/* The quote holds the ports and the sequence number (RFC 5927 4.1). */
-		us_tcp_ctlinput(st, err, us_get32(ip + US_IP4_DST), us_get16(ip + ihl),
-				us_get16(ip + ihl + 2), us_get32(ip + ihl + 4), us_get16(q + 6));
-		st->stats->icmp.rx_err_delivered++;
+		if (us_tcp_ctlinput(st, err, us_get32(ip + US_IP4_DST), us_get16(ip + ihl),
+				    us_get16(ip + ihl + 2), us_get32(ip + ihl + 4), us_get16(q + 6)))
+			st->stats->icmp.rx_err_delivered++;
 		return;
 	}
 	if (ip[US_IP4_PROTO] == US_IPPROTO_UDP &&

@@ -238,6 +238,7 @@ struct us_tcp {
 	uint32_t challenge;	/* challenge ACKs sent this second, all connections (RFC 5961 7) */
 	uint32_t challenge_at;	/* that second */
 	uint32_t sk_nfree;	/* how many */
+	uint8_t trim;		/* the tables shrank: give memory back once the last connection goes */
 };
 
 extern const struct us_tcp_cc us_tcp_newreno;
@@ -354,9 +355,9 @@ uint32_t us_tcp_sack_skip(struct us_tcb *tp);
 /* tcp_in.c */
 /* Handles one segment (data at the TCP header, chain); consumes pkt. */
 void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
-/* An ICMP error about a segment we sent. */
-void us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
-		     uint16_t fport, uint32_t seq, uint16_t mtu);
+/* An ICMP error about a segment we sent.  Returns 1 if a connection heard it. */
+int us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
+		    uint16_t fport, uint32_t seq, uint16_t mtu);
 
 /*
  * An ICMPv6 error about a segment we sent from laddr to faddr (mtu: the

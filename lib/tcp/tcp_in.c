@@ -1364,8 +1364,11 @@ ctlinput(struct us_stack *st, int err, const struct us_tcp_ends *e, uint32_t seq
 	if (tp == NULL)
 		return 0;
 	/* RFC 5927: only believe errors that quote a sequence number we have in flight. */
-	if (SEQ_LT(seq, tp->snd_una) || SEQ_GT(seq, tp->snd_max))
+	if (SEQ_LT(seq, tp->snd_una) || SEQ_GT(seq, tp->snd_max)) {
+		st->stats->tcp.rx_icmp_oow++;
 		return 0;
+	}
+	st->stats->tcp.rx_icmp_err++;
 	if (err == EMSGSIZE) {
 		/* RFC 1191, RFC 8201: lower the MSS to the next-hop MTU. */
 		if (tp->t_flags & US_TF_RCVD_TSTMP)
@@ -1390,14 +1393,14 @@ ctlinput(struct us_stack *st, int err, const struct us_tcp_ends *e, uint32_t seq
 	return 1;
 }
 
-void
+int
 us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport, uint16_t fport,
 		uint32_t seq, uint16_t mtu)
 {
 	struct us_tcp_ends e = { .v6 = 0, .lport = lport, .fport = fport, .laddr = st->ip4,
 				 .faddr = faddr };
 
-	ctlinput(st, err, &e, seq, mtu > 68 ? (uint32_t)mtu - US_IP4_HLEN - US_TCP_HLEN : 0);
+	return ctlinput(st, err, &e, seq, mtu > 68 ? (uint32_t)mtu - US_IP4_HLEN - US_TCP_HLEN : 0);
 }
 
 int

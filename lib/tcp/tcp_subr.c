@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "usock.h"
 #include "../core/stack.h"
@@ -197,16 +200,22 @@ us_tcp_our_mss(const struct us_stack *st, const struct us_sock *so)
 	return (uint16_t)(st->mtu - US_IP4_HLEN - US_TCP_HLEN);
 }
 
+/* The tables' sizes at start, and the least they shrink back to (tables_fit). */
+#define NHASH_MIN	1024
+#define HEAP_MIN	1024
+
+static void tables_fit(struct us_stack *st);
+
 int
 us_tcp_init(struct us_stack *st)
 {
 	uint32_t i;
 
-	st->tcp.nhash = 1024;
+	st->tcp.nhash = NHASH_MIN;
 	st->tcp.hash = calloc(st->tcp.nhash, sizeof(*st->tcp.hash));
 	st->tcp.nlhash = 256;
 	st->tcp.lhash = calloc(st->tcp.nlhash, sizeof(*st->tcp.lhash));
-	st->tcp.heapcap = 1024;
+	st->tcp.heapcap = HEAP_MIN;
 	st->tcp.heap = calloc(st->tcp.heapcap, sizeof(*st->tcp.heap));
 	if (st->tcp.hash == NULL || st->tcp.lhash == NULL || st->tcp.heap == NULL)
 		return -ENOMEM;
@@ -410,6 +419,7 @@ us_tcp_timers(struct us_stack *st, uint64_t now)
 		us_tcp_timer_set(st, tp, which, 0);
 		us_tcp_timer_fire(st, tp, which);
 	}
+	tables_fit(st);
 }
 
 /* --- control blocks and tables --- */
@@ -503,12 +513,12 @@ us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state)
 	tp->state = (uint8_t)state;
 }
 
+/* Moves every connection to a table of n buckets. */
 static void
-rehash(struct us_stack *st)
+rehash(struct us_stack *st, uint32_t n)
 {
-	uint32_t n = st->tcp.nhash * 2, i;
 	struct us_tcb **old = st->tcp.hash, **h = calloc(n, sizeof(*h));
-	uint32_t oldn = st->tcp.nhash;
+	uint32_t oldn = st->tcp.nhash, i;
 
 	if (h == NULL)
 		return;	/* longer chains, still correct */
@@ -533,6 +543,53 @@ rehash(struct us_stack *st)
 	free(old);
 }
 
+/*
+ * Once a surge of connections is over, gives back what the tables grew for
+ * it, so that the memory returns (they double at 2 connections a bucket
+ * and halve below 1 in 4: no flapping).  Called between events, never from
+ * inside a walk of the table.
+ */
+static void
+tables_fit(struct us_stack *st)
+{
+	struct us_tcp *t = &st->tcp;
+	uint32_t n = t->nhash;
+	int shrank = 0;
+
+	while (n > NHASH_MIN && t->nconn < n / 4)
+		n /= 2;
+	if (n != t->nhash) {
+		rehash(st, n);
+		shrank = 1;
+	}
+	n = t->heapcap;
+	while (n > HEAP_MIN && t->nheap < n / 4)
+		n /= 2;
+	if (n != t->heapcap) {
+		struct us_tcb **h = realloc(t->heap, n * sizeof(*h));
+
+		if (h != NULL) {
+			t->heap = h;
+			t->heapcap = n;
+		}
+		shrank = 1;
+	}
+	/*
+	 * The connections' memory, freed, stays with malloc, which returns
+	 * only what lies above its highest block in use.  After a surge (when
+	 * the tables shrink, and when its last connection goes) hand the free
+	 * pages back.  glibc only; rare, so its cost does not matter.
+	 */
+	if (shrank)
+		t->trim = 1;
+#ifdef __GLIBC__
+	if (shrank || (t->trim && t->nconn == 0))
+		malloc_trim(0);
+#endif
+	if (t->nconn == 0)
+		t->trim = 0;
+}
+
 int
 us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp)
 {
@@ -543,7 +600,7 @@ us_tcp_hash_insert(struct us_stack *st, struct us_tcb *tp)
 	if (us_tcp_lookup(st, &e) != NULL)
 		return -EADDRINUSE;
 	if (st->tcp.nconn >= 2 * st->tcp.nhash)
-		rehash(st);
+		rehash(st, 2 * st->tcp.nhash);
 	b = conn_hash(st, &e);
 	tp->t_hnext = st->tcp.hash[b];
 	st->tcp.hash[b] = tp;

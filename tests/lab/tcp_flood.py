@@ -13,6 +13,13 @@ as Ethernet frames on IFACE (run it in the kernel's namespace) to DST_MAC:
           established connection's 4-tuple) with random sequence numbers
           (and random acknowledgment numbers on the ACKs): a blind attacker
           who knows the ports but not the sequence space.
+  icmp    COUNT ICMP errors from SRC_IP to DST_IP, each quoting a segment
+          DST_IP:DPORT -> SRC_IP:SPORT (the connection's own, as usock sent
+          it) with a random sequence number, in turn: port unreachable,
+          host unreachable, fragmentation needed (next-hop MTU random in
+          68..1400), time exceeded and parameter problem.  The hard errors
+          would reset the connection and fragmentation-needed would shrink
+          its segments, if usock believed them (RFC 5927).
 
 scapy builds one frame of each kind; the others are copies with the
 fields changed and the checksums redone.  The frames are all built first
@@ -93,6 +100,22 @@ def main():
                     tmpl, None, None, rnd.getrandbits(32),
                     rnd.getrandbits(32) if flags == "A" else 0,
                     rnd.getrandbits(16), None))
+    elif mode == "icmp" and len(sys.argv) == 11:
+        sip, sport = sys.argv[9], int(sys.argv[10])
+        kinds = ((3, 3), (3, 1), (3, 4), (11, 0), (12, 0))
+        eth = Ether(src=smac, dst=dmac, type=0x0800)
+        for i in range(count):
+            typ, code = kinds[i % len(kinds)]
+            # The quote: the IP header usock sent and the first 8 bytes of its TCP header.
+            quote = bytearray(raw(IP(src=dip, dst=sip, ttl=64, proto=6, len=1500,
+                                     id=rnd.getrandbits(16))))
+            quote += struct.pack("!HHI", dport, sport, rnd.getrandbits(32))
+            rest = rnd.randint(68, 1400) if (typ, code) == (3, 4) else 0
+            icmp = bytearray(struct.pack("!BBHI", typ, code, 0, rest)) + quote
+            struct.pack_into("!H", icmp, 2, csum(bytes(icmp)))
+            ip = bytearray(raw(IP(src=sip, dst=dip, ttl=64, proto=1, id=rnd.getrandbits(16),
+                                  len=20 + len(icmp))))
+            frames.append(raw(eth) + bytes(ip) + bytes(icmp))
     else:
         sys.exit(__doc__)
     t1 = time.monotonic()

@@ -6,7 +6,10 @@
 #    (nobody answers usock's ARP for them), sent with scapy on the
 #    kernel's veth (tcp_flood.py);
 #  - then 5000 RSTs and 5000 ACKs with random sequence (and acknowledgment)
-#    numbers at the transfer's own 4-tuple, learned with `ss -tn`.
+#    numbers at the transfer's own 4-tuple, learned with `ss -tn`;
+#  - then 5000 ICMP errors (port and host unreachable, fragmentation
+#    needed, time exceeded, parameter problem) quoting the transfer's
+#    segments with random sequence numbers.
 # Then:
 #  - the transfer ends normally, the echo has the SHA-256 of what was sent;
 #  - half-open connections stayed bounded during the flood (the listener
@@ -17,6 +20,10 @@
 #    refused (rx_rst_bad, with the frames the ring dropped as the only
 #    slack) and every blind ACK too (rx_oowin, or rx_ackfuture or a
 #    challenge ACK for the rare one that falls in the window; likewise);
+#  - every ICMP error reached the connection and was weighed: ignored as
+#    not quoting data in flight (Tcp rx_icmp_oow) or, rarely, taken as a
+#    soft error (rx_icmp_err); the MSS was not lowered (pmtu_lowered 0);
+#  - usock-testsrv's resident memory grew by at most 64 MiB over the attack;
 #  - a fresh connection right after the flood, to the flooded port and to
 #    another, echoes; and so does one after the half-open ones are gone;
 #  - within 75 s of the flood (5 SYN-ACK retries back off over 63 s, as
@@ -30,6 +37,7 @@ FLOOD=$(dirname "$0")/tcp_flood.py
 seed=${LAB_FLOOD_SEED:-11}
 nsyn=20000
 nrst=5000
+nicmp=5000
 lab_make
 srv_start
 
@@ -47,7 +55,8 @@ pool0=$(ctr Pool available) || die "counter Pool available readable"
 declare -A c0 c1
 specs=(Tcp:conn_accepted Tcp:listen_overflow Tcp:syncookie_sent Tcp:conn_reset Tcp:rx_rst
   Tcp:rx_rst_bad Tcp:rx_oowin Tcp:rx_ackfuture Tcp:tx_challenge Tcp:tx_challenge_limited
-  Tcp:tx_ack Tcp:tx_rst Driver:rx_kernel_drops Arp:queue_drop Arp:resolve_fail)
+  Tcp:tx_ack Tcp:tx_rst Tcp:rx_icmp_err Tcp:rx_icmp_oow Tcp:pmtu_lowered Icmp:rx_err
+  Driver:rx_kernel_drops Arp:queue_drop Arp:resolve_fail)
 snap() {
   local -n into=$1
   local spec
@@ -56,7 +65,9 @@ snap() {
   done
 }
 delta() { echo $((c1[$1] - c0[$1])); }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$SRV_PID"/status; }
 snap c0
+rss0=$(rss_kb)
 
 # --- the paced transfer -----------------------------------------------------------
 tcp_data $((64 * 1024 * 1024))
@@ -94,12 +105,17 @@ out=$(kx timeout 60 /usr/bin/python3 "$FLOOD" "$LAB_KIF" "$kmac" "$umac" "$LAB_U
   rstack "$nrst" "$((seed + 1))" "$LAB_KIP" "$sport" 2>&1)
 check_grep "scapy sent $nrst blind RSTs and $nrst blind ACKs" "^sent=$((2 * nrst)) " "$out"
 echo "# RST/ACK flood: $out"
+out=$(kx timeout 60 /usr/bin/python3 "$FLOOD" "$LAB_KIF" "$kmac" "$umac" "$LAB_UIP" 7 \
+  icmp "$nicmp" "$((seed + 2))" "$LAB_KIP" "$sport" 2>&1)
+check_grep "scapy sent $nicmp ICMP errors about the transfer" "^sent=$nicmp " "$out"
+echo "# ICMP error flood: $out"
 # The counters of the attack, and how many half-open connections it left,
 # once usock has taken in the last frames and its driver has read the
 # kernel's ring-drop count again (it does once a second).
 sleep 2
 snap c1
 flood_live=$(live)
+rss1=$(rss_kb)
 flood_end=$(now_ms)
 touch "$LAB_TMP/flood.done"
 
@@ -126,6 +142,14 @@ else
   fail "half-open connections stayed bounded" "$flood_live sockets > 4 + 1 + 272"
 fi
 check_eq "no connection was reset (conn_reset)" "$(delta Tcp:conn_reset)" 0
+check_ge "every ICMP error was received (Icmp rx_err + ring drops >= $nicmp)" \
+  $(($(delta Icmp:rx_err) + drops)) "$nicmp"
+check_ge "every ICMP error was weighed by the connection (Tcp rx_icmp_oow + rx_icmp_err + ring drops >= $nicmp)" \
+  $(($(delta Tcp:rx_icmp_oow) + $(delta Tcp:rx_icmp_err) + drops)) "$nicmp"
+check_eq "no ICMP error lowered the MSS (pmtu_lowered)" "$(delta Tcp:pmtu_lowered)" 0
+echo "# usock-testsrv resident: $rss0 KiB before the attack, $rss1 KiB after it"
+check_ge "resident memory grew by at most 64 MiB over the attack ($((rss1 - rss0)) KiB)" \
+  $((64 * 1024)) $((rss1 - rss0))
 check_eq "no RST was accepted (rx_rst)" "$(delta Tcp:rx_rst)" 0
 check_ge "every blind RST was refused (rx_rst_bad + ring drops >= $nrst)" \
   $(($(delta Tcp:rx_rst_bad) + drops)) "$nrst"
