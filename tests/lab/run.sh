@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# tests/lab/run.sh BUILD_DIR - runs every tests/lab/test_*.sh against the
+# tests/lab/run.sh BUILD_DIR [TEST...] [--except TEST...] - runs every
+# tests/lab/test_*.sh (or the TESTs named, or all but those after --except)
+# against the
 # programs in BUILD_DIR (each test makes its own namespaces, so it needs
 # root), one after the other, each under a time limit.  Prints each test's
 # result (and the log of a failed one), then "N passed, N failed"; exits
@@ -30,13 +32,33 @@ if [ "${#tests[@]}" -eq 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-[ $# -eq 1 ] || fail_all "usage: bash tests/lab/run.sh BUILD_DIR"
+[ $# -ge 1 ] || fail_all "usage: bash tests/lab/run.sh BUILD_DIR [TEST...] [--except TEST...]"
+build_arg=$1
+shift
+# Named tests: these only, or (after --except) all but these.  A name that
+# matches no script is an error, not a silent skip.
+if [ $# -gt 0 ]; then
+  except=0
+  [ "$1" = --except ] && { except=1; shift; }
+  declare -A named=()
+  for n in "$@"; do
+    [ -e "$here/$n.sh" ] || fail_all "no lab test $n (tests/lab/$n.sh)"
+    named[$n]=1
+  done
+  picked=()
+  for t in "${tests[@]}"; do
+    n=$(basename "$t" .sh)
+    if [ -n "${named[$n]:-}" ]; then [ "$except" -eq 0 ] && picked+=("$t")
+    elif [ "$except" -eq 1 ]; then picked+=("$t"); fi
+  done
+  tests=("${picked[@]}")
+fi
 [ "$(id -u)" -eq 0 ] || fail_all "the lab tests need root (network namespaces, AF_PACKET); run as root"
-build=$(cd "$1" 2>/dev/null && pwd) || fail_all "no build directory $1"
+build=$(cd "$build_arg" 2>/dev/null && pwd) || fail_all "no build directory $build_arg"
 for p in apps/usock-testsrv apps/usock-stat apps/usock-ping apps/usock-cat apps/usock-http-get \
   apps/usock-echo-server apps/usock-run lib/libusock-preload.so tests/lab/lab-udp-client \
   tests/lab/lab-preload-probe tests/lab/lab-conn-soak; do
-  [ -x "$build/$p" ] || fail_all "$build/$p is not built (ninja -C $1)"
+  [ -x "$build/$p" ] || fail_all "$build/$p is not built (ninja -C $build_arg)"
 done
 for tool in ip ethtool ping nc socat tcpdump timeout setsid ss dnsmasq /usr/bin/python3; do
   command -v "$tool" >/dev/null || fail_all "$tool is not installed (bash tests/deps.sh)"
