@@ -8,6 +8,8 @@ pkgs=(build-essential meson ninja-build pkg-config libcriterion-dev libpcap-dev
       # The libFuzzer harnesses (tests/fuzz/, -Dfuzz=true): clang and its libFuzzer.
       clang-14 libfuzzer-14-dev
       iperf3 sockperf nginx-light redis-server redis-tools wrk radvd
+      # valgrind: tests/lab/valgrind_testsrv.sh.
+      valgrind
       # Cross-builds (tests/cross/): the C cross compilers only (crossbuild-essential-*
       # adds C++ and dpkg-cross, 35 MB more), and qemu-user to run the tests.
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross

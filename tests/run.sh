@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: installs what it needs, builds the
 # minimal (no DPDK, no libpcap), full and sanitizer configurations, runs the
 # unit and loop tests in each, checks the exported symbols, runs the
-# namespace lab tests against the Linux kernel, and bench/compare's smoke
-# mode.  Needs root (namespaces).
+# namespace lab tests against the Linux kernel (under AddressSanitizer and
+# UBSan), usock-testsrv under valgrind, and bench/compare's smoke mode.
+# Needs root (namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -12,10 +13,10 @@ bash tests/deps.sh
 pass=0
 fail=0
 step() {
-  local name=$1; shift
+  local name=$1 t0=$SECONDS; shift
   echo "=== $name"
-  if "$@"; then pass=$((pass + 1)); echo "--- ok: $name"
-  else fail=$((fail + 1)); echo "--- FAILED: $name"; fi
+  if "$@"; then pass=$((pass + 1)); echo "--- ok: $name ($((SECONDS - t0)) s)"
+  else fail=$((fail + 1)); echo "--- FAILED: $name ($((SECONDS - t0)) s)"; fi
 }
 
 setup() {
@@ -62,7 +63,21 @@ step "footprint: libusock for aarch64, -Dbuildtype=minsize" setup build-board-aa
   -Dbuildtype=minsize -Dtests=false
 step "footprint: .text + .data + .bss within 120 KiB" bash tests/check-footprint.sh \
   build-board-aarch64 aarch64-linux-gnu
-step "lab tests (namespaces, against the Linux kernel)" bash tests/lab/run.sh build-full
+# The lab tests on the sanitizer build: a sanitizer's report fails the test
+# (srv_stop and tcp_xfer want nothing on stderr; LeakSanitizer runs at each
+# usock program's exit).  On the plain build: DPDK's tests (slow under ASan:
+# its 512 MB of memory), the soak's resident-memory checks (ASan keeps
+# freed memory), and the preload shim's (a sanitized shim preloaded into a
+# program hangs it at start in glibc's locale lock).
+plain_lab=(test_dpdk test_dpdk_memif test_dpdk_tap test_preload_servers test_preload_tools
+  test_ipv6_apps)
+step "lab tests under address,undefined (namespaces, against the Linux kernel)" \
+  env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LAB_TEST_TIMEOUT=240 \
+  bash tests/lab/run.sh build-asan --except "${plain_lab[@]}"
+step "lab tests: DPDK, the preload shim, the soak's memory checks (full build)" \
+  bash tests/lab/run.sh build-full "${plain_lab[@]}" test_soak_conns
+step "valgrind: usock-testsrv serves 10,000 connections and exits with nothing lost" \
+  bash tests/lab/valgrind_testsrv.sh build-full
 step "bench/compare --smoke makes its report" bash tests/check-bench.sh build-full
 
 echo "=== took $(( $(date +%s) - start )) s"

@@ -203,7 +203,7 @@ no_more() {
     fail "$1" "$2 KiB, $(($2 - $3)) KiB above the first round's $3 KiB (at most $4)"
   fi
 }
-if ldd "$TESTSRV" | grep -q libasan; then
+if grep -q libasan <<<"$(ldd "$TESTSRV")"; then
   echo "# an AddressSanitizer build: resident sizes are ASan's, not checked"
 else
   if [ "${rss_end[rounds]}" -le $((rss0 + 1024)) ]; then
@@ -212,7 +212,7 @@ else
     fail "memory back to its start level" "${rss_end[rounds]} KiB at the end, $((rss_end[rounds] - rss0)) KiB above the start's $rss0 KiB (at most 1024)"
   fi
 fi
-if [ "$rounds" -ge 2 ] && ! ldd "$TESTSRV" | grep -q libasan; then
+if [ "$rounds" -ge 2 ] && ! grep -q libasan <<<"$(ldd "$TESTSRV")"; then
   max=$((64 + slack * n / 1024))
   no_more "memory is reused: the last round's peak at most $max KiB above the first's" \
     "${rss_peak[rounds]}" "${rss_peak[1]}" "$max"

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_init "${1:-}"
 command -v valgrind >/dev/null || die "valgrind is installed (bash tests/deps.sh)"
-ldd "$TESTSRV" | grep -q libasan && die "$TESTSRV is built without sanitizers" \
+grep -q libasan <<<"$(ldd "$TESTSRV")" && die "$TESTSRV is built without sanitizers" \
   "valgrind cannot run an ASan build; give a build set up without -Db_sanitize"
 n=${LAB_VG_CONNS:-10000}
 lab_make
