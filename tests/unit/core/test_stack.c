@@ -70,3 +70,49 @@ Test(stack, teardown_reports_what_was_lost)
 	cr_assert_eq(us_pool_destroy(t.n.pool), 0);
 	cr_assert_eq(us_pool_destroy(t.ppool), 0);
 }
+
+/*
+ * lib/tcp/tcp_subr.c tables_fit: the connection table doubles as
+ * connections come, and once they are gone it shrinks back to its start
+ * size (a surge must not keep its memory).
+ */
+Test(stack, tcp_table_shrinks_back_after_a_surge)
+{
+	enum { N = 5000 };
+	struct t_one t;
+	struct us_sock **s = calloc(N, sizeof(*s));
+	struct us_stack *st;
+	uint32_t i, nhash0, grown;
+	int err = 0;
+
+	cr_assert_not_null(s);
+	t_one_init(&t);
+	st = t.n.st;
+	st->cfg.max_sockets = N + 16;
+	nhash0 = st->tcp.nhash;
+	for (i = 0; i < N; i++) {
+		struct us_ep l = us_ep4(T_IP_B, 7), r = us_ep4(T_IP_A, (uint16_t)(1024 + i));
+
+		s[i] = us_sock_create(st, USOCK_AF_INET, USOCK_SOCK_STREAM, 0, &err);
+		cr_assert_not_null(s[i], "socket %u: %d", i, err);
+		us_sock_set_local(s[i], &l);
+		us_sock_set_remote(s[i], &r);
+		cr_assert_eq(us_tcp_hash_insert(st, s[i]->tcb), 0);
+	}
+	grown = st->tcp.nhash;
+	cr_assert_geq(grown, N / 2, "the table grew with the connections: %u buckets", grown);
+	us_tcp_timers(st, st->now);
+	cr_assert_eq(st->tcp.nhash, grown, "no shrinking while the connections are there");
+	for (i = 0; i < N / 2; i++)
+		us_sock_close(st, s[i]);
+	us_tcp_timers(st, st->now);
+	cr_assert_eq(st->tcp.nhash, grown, "half gone: not below 1 in 4, the table keeps its size");
+	for (; i < N; i++)
+		us_sock_close(st, s[i]);
+	cr_assert_eq(st->tcp.nconn, 0);
+	us_tcp_timers(st, st->now);
+	cr_assert_eq(st->tcp.nhash, nhash0, "all gone: back to %u buckets, not %u", nhash0,
+		     st->tcp.nhash);
+	free(s);
+	t_one_fini(&t);
+}
