@@ -135,6 +135,12 @@ struct us_drv *us_drv_open(const char *name, const struct us_drv_opts *o, struct
 struct us_drv *us_loop_open(struct us_pool *pool, const uint8_t mac[6], uint32_t mtu);
 /* Joins two loop ends; frames sent on one arrive on the other. */
 void us_loop_connect(struct us_drv *a, struct us_drv *b);
+/*
+ * on: frames received on this loop end are copied into its own pool (a
+ * NIC's receive), not handed over in the sender's buffers; a frame that
+ * finds the pool empty is dropped and counted (rx_nobuf).
+ */
+void us_loop_copy_rx(struct us_drv *d, int on);
 /* Frames waiting to be received on a loop end. */
 uint32_t us_loop_pending(const struct us_drv *d);
 
