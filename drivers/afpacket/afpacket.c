@@ -71,13 +71,14 @@ frame(struct afp *a, uint32_t i)
 	return (struct tpacket2_hdr *)(a->ring + (size_t)i * a->frame_size);
 }
 
-/* V2 free callback: the frame goes back to the kernel. */
+/* V2 free callback: the frame goes back to the kernel, and its charge to the pool (us_pool_keep). */
 static void
 frame2_free(struct us_pkt *pkt, void *arg)
 {
 	struct afp *a = arg;
 	uint32_t i = (uint32_t)((pkt->buf - a->ring) / a->frame_size);
 
+	us_pool_uncharge(a->drv.pool, pkt);
 	a->fheld--;
 	a->holder[i] = NULL;
 	__atomic_store_n(&frame(a, i)->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
@@ -114,6 +115,9 @@ move_out(struct afp *a, uint32_t i)
 	p->buf = q->buf;
 	p->free_cb = moved_free;
 	p->free_arg = q;
+	/* The buffer the pool promised for it (us_pool_keep) is taken now. */
+	us_pool_uncharge(a->drv.pool, p);
+	p->flags &= (uint16_t)~US_PKT_RING;
 	a->fheld--;
 	a->holder[i] = NULL;
 	a->drv.stats->rx_copied++;
@@ -339,14 +343,21 @@ afp_rx2(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 			continue;
 		}
-		/* In place, unless a quarter of the ring is already held (then copy). */
-		if (a->fheld < a->nframes / 4)
+		/*
+		 * In place, unless a quarter of the ring is already held (then
+		 * copy) -- or the pool is down to its reserve: the frame (an ACK,
+		 * most likely) is still taken in; whether its data may stay is
+		 * the stack's to say (us_pool_keep), and what does not is
+		 * freed before the ring comes round.
+		 */
+		if (a->fheld < a->nframes / 4 || a->drv.pool->avail <= us_pool_reserve(a->drv.pool))
 			p = us_pkt_alloc(a->hdrs);
 		if (p != NULL) {
 			p->buf = data;
 			p->off = 0;
 			p->len = h->tp_snaplen;
 			p->cap = h->tp_snaplen;
+			p->flags |= US_PKT_RING;
 			p->free_cb = frame2_free;
 			p->free_arg = a;
 			a->fheld++;

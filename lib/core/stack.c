@@ -151,15 +151,21 @@ us_stack_flush(struct us_stack *st)
 {
 	uint16_t k, n = st->ntx;
 
-	if (n == 0)
-		return;
-	k = st->drv->ops->tx_burst(st->drv, st->txb, n, st->now);
-	/* The link took the first k; what it refused is lost like a full queue on a wire. */
-	for (; k < n; k++) {
-		st->stats->eth.tx_drop++;
-		us_pkt_free(st->txb[k]);
+	if (n > 0) {
+		k = st->drv->ops->tx_burst(st->drv, st->txb, n, st->now);
+		/* The link took the first k; what it refused is lost like a full queue on a wire. */
+		for (; k < n; k++) {
+			st->stats->eth.tx_drop++;
+			us_pkt_free(st->txb[k]);
+		}
+		st->ntx = 0;
 	}
-	st->ntx = 0;
+	/*
+	 * Every call and every poll ends here, after whatever gave buffers
+	 * back (frames sent, data acknowledged or read): writers a dry pool
+	 * held up may go on.
+	 */
+	us_tcp_nobuf_wake(st);
 }
 
 void
@@ -218,6 +224,7 @@ unsigned
 us_stack_poll(struct us_stack *st, uint64_t now, unsigned budget)
 {
 	struct us_pkt *burst[32];
+	uint64_t nobuf = st->stats->drv.rx_nobuf;
 	unsigned done = 0;
 	uint16_t n, i;
 
@@ -231,6 +238,9 @@ us_stack_poll(struct us_stack *st, uint64_t now, unsigned budget)
 		if (n < 32)
 			break;
 	}
+	/* The driver found the pool empty: reclaim what cannot be read yet (us_tcp_drain). */
+	if (st->stats->drv.rx_nobuf != nobuf)
+		us_tcp_drain(st);
 	us_stack_timers(st, st->now);
 	/* An empty burst still lets wrappers release frames whose delay ran out. */
 	if (st->ntx == 0)

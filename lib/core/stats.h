@@ -168,6 +168,7 @@
 	X(rx_noport, "dropped: no socket on port")                                        \
 	X(rx_bcast_noport, "broadcasts dropped: no socket on port")                       \
 	X(rx_qfull, "dropped: socket receive buffer full")                                \
+	X(rx_nomem, "dropped: pool at its reserve")                                       \
 	X(rx_delivered, "datagrams queued to sockets")                                    \
 	X(tx, "datagrams sent")                                                           \
 	X(tx_err, "send failed")
@@ -185,7 +186,9 @@
 	X(rx_dupdata, "segments with only old data")                                      \
 	X(rx_ooo, "segments queued out of order")                                         \
 	X(rx_ooo_drop, "out-of-order segments dropped: queue full")                       \
+	X(rx_ooo_drained, "out-of-order segments given back: pool short on receive")      \
 	X(rx_rcvfull, "data dropped: receive buffer full")                                \
+	X(rx_nomem, "data segments dropped: pool at its reserve")                         \
 	X(rx_dupack, "duplicate ACKs")                                                    \
 	X(rx_ackfuture, "ACKs for data not sent (answered with ACK)")                     \
 	X(rx_rst, "resets accepted")                                                      \
@@ -205,6 +208,8 @@
 	X(tx_probe, "zero-window probes sent")                                            \
 	X(tx_keepalive, "keepalive probes sent")                                          \
 	X(tx_nobuf, "segments not sent: no buffer")                                       \
+	X(tx_nobuf_retry, "sends tried again after a want of buffers")                    \
+	X(snd_nobuf, "sends held up: pool at its reserve")                                \
 	X(rexmt_timeout, "retransmission timeouts")                                       \
 	X(fast_rexmt, "fast retransmits")                                                 \
 	X(sack_rexmt, "retransmissions chosen by SACK")                                   \
@@ -272,7 +277,7 @@ struct us_stats {
  * counters.  The version changes whenever struct us_stats does.
  */
 #define US_STATS_MAGIC 0x75736f636bu	/* "usock" */
-#define US_STATS_VERSION 10
+#define US_STATS_VERSION 11
 
 struct us_stats_file {
 	uint64_t magic;		/* US_STATS_MAGIC */

@@ -54,6 +54,11 @@ us_ip4_reass(struct us_stack *st, struct us_pkt *pkt, uint16_t id, uint16_t frag
 		is->rx_frag_bad++;
 		goto drop;
 	}
+	/* A fragment waits for the others only while the pool can spare it (us_pool_keep). */
+	if (!us_pool_keep(st->pool, pkt)) {
+		is->rx_frag_nomem++;
+		goto drop;
+	}
 	/* RFC 791 3.2: source, destination, protocol and identification name the datagram. */
 	memset(&key, 0, sizeof(key));
 	key.v4.src = pkt->ip_src;

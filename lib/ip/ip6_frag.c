@@ -110,6 +110,11 @@ us_ip6_reass(struct us_stack *st, struct us_pkt *pkt, uint32_t unfrag)
 		us_icmp6_error(st, pkt, US_ICMP6_PARAMPROB, US_ICMP6_PARAM_CHAIN, 0);
 		goto drop;
 	}
+	/* A fragment waits for the others only while the pool can spare it (us_pool_keep). */
+	if (!us_pool_keep(st->pool, pkt)) {
+		is->rx_frag_nomem++;
+		goto drop;
+	}
 	/* RFC 8200 4.5: source, destination and identification name the datagram. */
 	memset(&key, 0, sizeof(key));
 	key.v6.src = pkt->ip6_src;

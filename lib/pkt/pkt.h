@@ -24,6 +24,8 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 #define US_PKT_TX_L4_CSUM 0x0020	/* the link completes the TCP/UDP checksum (pseudo-header sum in it) */
 #define US_PKT_IP6	0x0040	/* an IPv6 datagram: ip6_src/ip6_dst, not ip_src/ip_dst */
 #define US_PKT_MCAST	0x0080	/* arrived for a multicast group (IPv6) */
+#define US_PKT_RING	0x0100	/* data in a driver's ring slot that must be copied out before the ring comes round */
+#define US_PKT_CHARGED	0x0200	/* a US_PKT_RING buffer kept: counted in its pool's promised (us_pool_keep) */
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */
@@ -66,6 +68,7 @@ struct us_pool {
 	uint32_t avail;		/* buffers on the free list */
 	uint32_t bufsize;	/* bytes per buffer (0: headers only) */
 	uint32_t headroom;	/* default data offset */
+	uint32_t promised;	/* ring frames kept (US_PKT_CHARGED): each may need a buffer to be copied out */
 	struct us_pkt *hdrs;	/* the headers, one block */
 	uint8_t *mem;		/* the buffers, one block */
 	struct us_pool_stats stats;
@@ -75,6 +78,74 @@ struct us_pool {
 struct us_pool *us_pool_create(uint32_t n, uint32_t bufsize, uint32_t headroom);
 /* Frees the pool; every buffer must be back (returns -EBUSY otherwise, leaks). */
 int us_pool_destroy(struct us_pool *pool);
+
+/*
+ * The pool is shared by queues that wait on a peer or on the application
+ * (TCP's send buffers, data received and not yet read) and by what lets
+ * them drain (segments on their way out, ACKs, ARP, ICMP, frames being
+ * received).  So that a pool smaller than the sockets' buffers cannot fill
+ * with the first kind and stop the second -- a deadlock -- queues may only
+ * grow while buffers are left over:
+ *
+ *  - us_pool_base: kept back from both kinds of queue, for what is on its
+ *    way (8 buffers up to a pool of 128, then a sixteenth);
+ *  - promised: one for each ring frame kept in place (US_PKT_CHARGED): the
+ *    ring stops at such a frame when it comes round, until the driver
+ *    copies it out, and a stopped ring takes in no ACK;
+ *  - a send queue grows while more than base + promised are free
+ *    (us_pool_reserve); received data is kept only while base more again
+ *    are (us_pool_keep), so that an application that sends before it
+ *    reads more (an echo) can always send.
+ */
+static inline uint32_t
+us_pool_base(const struct us_pool *pool)
+{
+	uint32_t r = pool->n / 16;
+
+	return r < 8 ? 8 : r;
+}
+
+/* Free buffers a send queue leaves in the pool. */
+static inline uint32_t
+us_pool_reserve(const struct us_pool *pool)
+{
+	return us_pool_base(pool) + pool->promised;
+}
+
+/*
+ * May received data in pkt (a chain: ring frames lent in place, or
+ * buffers already taken from pool) be kept for later: queued to a socket,
+ * held out of order or for reassembly?  1: yes, and its ring frames are
+ * now charged to the pool (released at their free or copy); 0: drop it,
+ * the sender sends it again.
+ */
+static inline int
+us_pool_keep(struct us_pool *pool, struct us_pkt *pkt)
+{
+	uint32_t need = 0;
+	struct us_pkt *p;
+
+	for (p = pkt; p != NULL; p = p->next)
+		need += (p->flags & (US_PKT_RING | US_PKT_CHARGED)) == US_PKT_RING;
+	if (pool->avail < us_pool_reserve(pool) + us_pool_base(pool) + need)
+		return 0;
+	for (p = pkt; p != NULL; p = p->next)
+		if ((p->flags & (US_PKT_RING | US_PKT_CHARGED)) == US_PKT_RING) {
+			p->flags |= US_PKT_CHARGED;
+			pool->promised++;
+		}
+	return 1;
+}
+
+/* A driver's ring frame is freed or copied out: its charge (us_pool_keep) goes. */
+static inline void
+us_pool_uncharge(struct us_pool *pool, struct us_pkt *pkt)
+{
+	if (pkt->flags & US_PKT_CHARGED) {
+		pkt->flags &= (uint16_t)~US_PKT_CHARGED;
+		pool->promised--;
+	}
+}
 
 /* Returns a new packet (refcnt 1, empty, data at headroom) or NULL. */
 struct us_pkt *us_pkt_alloc(struct us_pool *pool);

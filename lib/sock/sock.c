@@ -108,6 +108,11 @@ us_sock_dgram_enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt
 		us_pkt_free(pkt);
 		return -ENOBUFS;
 	}
+	/* A datagram waits for a slow reader only while the pool can spare it (us_pool_keep). */
+	if (!us_pool_keep(st->pool, pkt)) {
+		us_pkt_free(pkt);
+		return -ENOMEM;
+	}
 	pkt->qnext = NULL;
 	if (s->rcv_tail != NULL)
 		s->rcv_tail->qnext = pkt;

@@ -144,7 +144,8 @@ void us_sock_close(struct us_stack *st, struct us_sock *s);
 /*
  * The receive queue of datagram and raw sockets.  Enqueue consumes pkt
  * (data at what the application reads, len bytes): 0, or -ENOBUFS when
- * the socket is full or shut for reading (pkt dropped).
+ * the socket is full or shut for reading, -ENOMEM when the pool is at its
+ * reserve (pkt dropped).
  */
 int us_sock_dgram_enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt,
 			  uint32_t len);

@@ -216,6 +216,7 @@ struct us_tcb {
 	uint8_t rcv_nsack;	/* out-of-order blocks to report (sk->rcv) */
 	uint8_t t_synretries;	/* SYN (or SYN-ACK) transmissions */
 	uint8_t t_softerror;	/* ICMP error kept for a timeout report (errno) */
+	uint8_t t_sndwait;	/* a send found the pool at its reserve: not writable until it refills */
 };
 
 /* Stack-wide TCP state. */
@@ -239,6 +240,7 @@ struct us_tcp {
 	uint32_t challenge_at;	/* that second */
 	uint32_t sk_nfree;	/* how many */
 	uint8_t trim;		/* the tables shrank: give memory back once the last connection goes */
+	uint8_t sndwait;	/* some tcb has t_sndwait: us_tcp_nobuf_wake has work */
 };
 
 extern const struct us_tcp_cc us_tcp_newreno;
@@ -355,6 +357,8 @@ uint32_t us_tcp_sack_skip(struct us_tcb *tp);
 /* tcp_in.c */
 /* Handles one segment (data at the TCP header, chain); consumes pkt. */
 void us_tcp_input(struct us_stack *st, struct us_pkt *pkt);
+/* The pool ran short on receive: frees every out-of-order segment held, of every connection. */
+void us_tcp_drain(struct us_stack *st);
 /* An ICMP error about a segment we sent.  Returns 1 if a connection heard it. */
 int us_tcp_ctlinput(struct us_stack *st, int err, uint32_t faddr, uint16_t lport,
 		    uint16_t fport, uint32_t seq, uint16_t mtu);
@@ -390,7 +394,10 @@ struct us_sock *us_tcp_accept(struct us_stack *st, struct us_sock *so, int *err)
 int us_tcp_connect(struct us_stack *st, struct us_sock *so, uint32_t faddr, uint16_t fport);
 /* The same for a peer of either family (a v4 one on an AF_INET6 socket makes it speak IPv4). */
 int us_tcp_connect_ep(struct us_stack *st, struct us_sock *so, const struct us_ep *ep);
-/* Queues up to len bytes; returns bytes queued, -EAGAIN when full, or -EPIPE etc. */
+/*
+ * Queues up to len bytes; returns bytes queued, -EAGAIN when the send
+ * buffer is full or the pool at its reserve (us_pool_reserve), or -EPIPE etc.
+ */
 ssize_t us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len,
 		    int more);
 /* Copies up to len bytes in order; 0 at end of stream; -EAGAIN when none yet. */
@@ -412,7 +419,12 @@ void us_tcp_discard(struct us_stack *st, struct us_sock *so);
 void us_tcp_reno_ack(struct us_tcb *tp, uint32_t acked);
 /* Bytes ready to read (for poll and FIONREAD). */
 uint32_t us_tcp_readable(const struct us_sock *so);
-/* Room in the send buffer. */
+/* Room in the send buffer; 0 while a send waits for the pool to refill. */
 uint32_t us_tcp_writable(const struct us_sock *so);
+/*
+ * Once the pool has refilled (its reserve and as much again free), wakes
+ * the sockets whose sends it refused, so blocked and polling writers go on.
+ */
+void us_tcp_nobuf_wake(struct us_stack *st);
 
 #endif /* US_TCP_H */

@@ -939,7 +939,8 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 	    SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && seg->len <= tp->rcv_adv - tp->rcv_nxt &&
 	    !(tp->t_flags & (US_TF_RCVD_FIN | US_TF_FASTRECOVERY)) &&
 	    (tp->t_flags & US_TF_RCVD_TSTMP ? seg->has_ts && (int32_t)(seg->tsval - tp->ts_recent) >= 0
-					     : !seg->has_ts)) {
+					     : !seg->has_ts) &&
+	    us_pool_keep(st->pool, pkt)) {
 		if (seg->has_ts && tp->last_ack_sent == seg->seq) {
 			tp->ts_recent = seg->tsval;
 			tp->ts_recent_age = (uint32_t)(st->now / 1000000000ull);
@@ -1194,6 +1195,26 @@ do_segment(struct us_stack *st, struct us_tcb *tp, struct us_pkt *pkt, struct us
 			/* The peer already finished: anything more is a protocol error; ignore. */
 			goto drop;
 		}
+		/*
+		 * Data is kept only while the pool can spare its buffer
+		 * (us_pool_keep).  Data in order is worth more than what waits
+		 * out of order, which goes back first; otherwise this segment's
+		 * data (and FIN) is dropped unacknowledged for the peer to send
+		 * again, as Linux does when receive memory is short
+		 * (tcp_data_queue after tcp_prune_queue).  Its ACK was taken
+		 * above, so our send queue still drains; an ACK goes back to say
+		 * where we are.
+		 */
+		if (tlen > 0 && !us_pool_keep(st->pool, pkt)) {
+			if (SEQ_LEQ(seg->seq, tp->rcv_nxt))
+				us_tcp_drain(st);
+			if (!us_pool_keep(st->pool, pkt)) {
+				st->stats->tcp.rx_nomem++;
+				tp->t_flags |= US_TF_ACKNOW;
+				us_tcp_output(st, tp);
+				goto drop;
+			}
+		}
 		if (seg->seq == tp->rcv_nxt && tp->ooo == NULL) {
 			/* The common case: in order, nothing held back. */
 			tp->rcv_nxt += tlen;
@@ -1248,6 +1269,37 @@ drop:
 drop_freed:
 	if (pkt != NULL)
 		us_pkt_free(pkt);
+}
+
+void
+us_tcp_drain(struct us_stack *st)
+{
+	uint32_t i;
+	struct us_tcb *tp;
+
+	/*
+	 * A frame was dropped, or data could not be kept, for want of a
+	 * buffer.  Segments held out of order could be what holds the pool:
+	 * each waits for the segment that fills its hole, which finds no
+	 * buffer, and the application has nothing in order to read and free
+	 * one -- a deadlock.  Give them all back (BSD's tcp_drain, Linux's
+	 * tcp_prune_ofo_queue); the peer sends them again.  RFC 2018 8 allows
+	 * dropping what SACK blocks reported: the sender forgets its
+	 * scoreboard at its next timeout.
+	 */
+	for (i = 0; st->tcp.hash != NULL && i < st->tcp.nhash; i++)
+		for (tp = st->tcp.hash[i]; tp != NULL; tp = tp->t_hnext) {
+			if (tp->ooo == NULL)
+				continue;
+			st->stats->tcp.rx_ooo_drained += tp->ooo_n;
+			us_pkt_free_queue(tp->ooo);
+			tp->ooo = NULL;
+			tp->ooo_cc = 0;
+			tp->ooo_n = 0;
+			/* Nothing is held above rcv_nxt now: no block to report. */
+			tp->rcv_nsack = 0;
+			us_tcp_sack_put(st, tp, 0);
+		}
 }
 
 void

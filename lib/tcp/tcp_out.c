@@ -18,6 +18,26 @@
 #include "tcp.h"
 
 #define US_TCP_MAXWIN	65535u
+#define TCP_NOBUF_RETRY_NS	200000000ull	/* output that found no buffer tries again after this */
+
+/*
+ * A buffer for a segment, or NULL (counted).  Frames waiting for the
+ * link's burst hold buffers the link gives back as soon as it takes them:
+ * on an empty pool, send those first and try once more.
+ */
+static struct us_pkt *
+seg_alloc(struct us_stack *st)
+{
+	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+
+	if (pkt == NULL && st->ntx > 0) {
+		us_stack_flush(st);
+		pkt = us_pkt_alloc(st->pool);
+	}
+	if (pkt == NULL)
+		st->stats->tcp.tx_nobuf++;
+	return pkt;
+}
 
 /*
  * Writes our options for a segment with these flags and len data bytes;
@@ -163,16 +183,14 @@ static int
 send_segment(struct us_stack *st, struct us_tcb *tp, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct us_sock *so = tp->so;
-	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+	struct us_pkt *pkt = seg_alloc(st);
 	struct us_tcp_ends e;
 	uint32_t hlen, win;
 	uint8_t *th;
 	int rc;
 
-	if (pkt == NULL) {
-		st->stats->tcp.tx_nobuf++;
+	if (pkt == NULL)
 		return -ENOBUFS;
-	}
 	us_tcp_ends_sock(so, &e);
 	th = us_pkt_append(pkt, US_TCP_HLEN);
 	hlen = US_TCP_HLEN + put_options(st, tp, th + US_TCP_HLEN, flags, len);
@@ -275,8 +293,8 @@ sack_recovery_send(struct us_stack *st, struct us_tcb *tp, uint32_t *room)
 	return rc < 0 ? rc : 1;
 }
 
-int
-us_tcp_output(struct us_stack *st, struct us_tcb *tp)
+static int
+output(struct us_stack *st, struct us_tcb *tp)
 {
 	for (;;) {
 		uint32_t off, avail, wnd, inflight, len = 0, data_end, room, seq, skip = UINT32_MAX;
@@ -463,18 +481,37 @@ us_tcp_output(struct us_stack *st, struct us_tcb *tp)
 	}
 }
 
+int
+us_tcp_output(struct us_stack *st, struct us_tcb *tp)
+{
+	int rc = output(st, tp);
+
+	/*
+	 * No buffer for what had to go (data, FIN, an ACK): with nothing
+	 * outstanding no timer would bring it back, and the connection would
+	 * wait for a segment from the peer that may never come.  Try again
+	 * later on the retransmission timer, which then finds nothing
+	 * outstanding and does no backoff (tcp_timer.c), as Linux's resource
+	 * probe; with data outstanding (or a closed window) the running timer
+	 * does it.  The SYN states always have it running.
+	 */
+	if (rc == -ENOBUFS && tp->state >= US_TCPS_ESTABLISHED &&
+	    tp->state != US_TCPS_TIME_WAIT && tp->t_timer[US_TCPT_REXMT] == 0 &&
+	    tp->t_timer[US_TCPT_PERSIST] == 0)
+		us_tcp_timer_set(st, tp, US_TCPT_REXMT, st->now + TCP_NOBUF_RETRY_NS);
+	return rc;
+}
+
 void
 us_tcp_respond(struct us_stack *st, struct us_tcb *tp, const struct us_tcp_ends *e, uint32_t seq,
 	       uint32_t ack, uint8_t flags)
 {
-	struct us_pkt *pkt = us_pkt_alloc(st->pool);
+	struct us_pkt *pkt = seg_alloc(st);
 	uint32_t hlen = US_TCP_HLEN;
 	uint8_t *th;
 
-	if (pkt == NULL) {
-		st->stats->tcp.tx_nobuf++;
+	if (pkt == NULL)
 		return;
-	}
 	th = us_pkt_append(pkt, US_TCP_HLEN);
 	if (tp != NULL && (tp->t_flags & US_TF_RCVD_TSTMP) && !(flags & US_TH_RST)) {
 		uint8_t *o = us_pkt_append(pkt, 12);

@@ -27,6 +27,18 @@ backoff(const struct us_tcb *tp)
 static void
 rexmt_timeout(struct us_stack *st, struct us_tcb *tp)
 {
+	/*
+	 * Nothing outstanding: no segment was lost, output found no buffer
+	 * (us_tcp_output armed the timer).  Try again, without backoff and
+	 * without counting towards the retransmission limit: the pool is
+	 * ours, and refills when the application reads or the peer
+	 * acknowledges.  A failure arms the timer again.
+	 */
+	if (tp->state >= US_TCPS_ESTABLISHED && tp->snd_una == tp->snd_max) {
+		st->stats->tcp.tx_nobuf_retry++;
+		us_tcp_output(st, tp);
+		return;
+	}
 	st->stats->tcp.rexmt_timeout++;
 	if (tp->state == US_TCPS_SYN_RECEIVED && tp->t_listener != NULL &&
 	    ++tp->t_synretries > TCP_SYNACK_RETRIES) {

@@ -32,6 +32,21 @@ us_tcp_attach(struct us_stack *st, struct us_sock *so)
 		so->rcvbuf = TCP_RCVBUF;
 	if (so->sndbuf == 212992)
 		so->sndbuf = TCP_SNDBUF;
+	/*
+	 * A default receive buffer no larger than half of what received data
+	 * may take of the pool (us_pool_keep): a peer filling the window then
+	 * finds room, instead of losing segments every round trip to a small
+	 * pool and backing off.  Only small pools (USOCK_POOL under about 430)
+	 * lower it; SO_RCVBUF still sets any size.
+	 */
+	if (so->rcvbuf == TCP_RCVBUF) {
+		uint32_t n = st->pool->n, keep = n > 3 * us_pool_base(st->pool) ?
+							   n - 3 * us_pool_base(st->pool) : 1;
+		uint64_t cap = (uint64_t)(keep / 2 > 4 ? keep / 2 : 4) * (st->mtu - 52);
+
+		if (cap < so->rcvbuf)
+			so->rcvbuf = (uint32_t)cap;
+	}
 	return 0;
 }
 
@@ -362,9 +377,20 @@ us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len
 		uint32_t n;
 
 		if (p == NULL || us_pkt_tailroom(p) == 0) {
-			p = us_pkt_alloc(st->pool);
-			if (p == NULL)
+			/*
+			 * The last buffers of the pool are not for queueing: each
+			 * segment sent, ACK and received frame needs one, and without
+			 * them the send queues of a pool smaller than the send buffers
+			 * could never go out nor be acknowledged (a deadlock).  Wait,
+			 * as Linux's sk_stream_wait_memory, until the pool refills.
+			 */
+			if (st->pool->avail <= us_pool_reserve(st->pool) ||
+			    (p = us_pkt_alloc(st->pool)) == NULL) {
+				st->stats->tcp.snd_nobuf++;
+				tp->t_sndwait = 1;
+				st->tcp.sndwait = 1;
 				break;
+			}
 			/* Payload only: segments are built in fresh buffers with their headers. */
 			p->off = 0;
 			if (tp->snd_tail != NULL)
@@ -380,8 +406,9 @@ us_tcp_send(struct us_stack *st, struct us_sock *so, const void *buf, size_t len
 		done += n;
 		tp->snd_cc += n;
 	}
+	/* Out of buffers, a stream send waits as for room (Linux: EAGAIN, never ENOBUFS). */
 	if (done == 0)
-		return -ENOBUFS;
+		return -EAGAIN;
 	if (!more)
 		us_tcp_output(st, tp);
 	return (ssize_t)done;
@@ -671,5 +698,27 @@ us_tcp_writable(const struct us_sock *so)
 	if (tp == NULL || (tp->state != US_TCPS_ESTABLISHED && tp->state != US_TCPS_CLOSE_WAIT) ||
 	    (tp->t_flags & US_TF_NEEDFIN))
 		return 0;
+	/* A writer the pool held up hears of it when the pool refills (us_tcp_nobuf_wake). */
+	if (tp->t_sndwait)
+		return 0;
 	return so->sndbuf > tp->snd_cc ? so->sndbuf - tp->snd_cc : 0;
+}
+
+void
+us_tcp_nobuf_wake(struct us_stack *st)
+{
+	uint32_t want = us_pool_reserve(st->pool) + us_pool_base(st->pool);
+	struct us_sock *s;
+
+	/* The reserve and as much again free, not one buffer: writers woken find room for a while. */
+	if (want > st->pool->n)
+		want = st->pool->n;
+	if (!st->tcp.sndwait || st->pool->avail < want)
+		return;
+	st->tcp.sndwait = 0;
+	for (s = st->socks; s != NULL; s = s->anext)
+		if (s->tcb != NULL && s->tcb->t_sndwait) {
+			s->tcb->t_sndwait = 0;
+			us_sock_wakeup(st, s);
+		}
 }

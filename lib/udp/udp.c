@@ -82,7 +82,11 @@ lookup(struct us_stack *st, const struct us_pkt *pkt, uint16_t lport, uint16_t f
 static void
 enqueue(struct us_stack *st, struct us_sock *s, struct us_pkt *pkt, uint32_t len)
 {
-	if (us_sock_dgram_enqueue(st, s, pkt, len) != 0)
+	int rc = us_sock_dgram_enqueue(st, s, pkt, len);
+
+	if (rc == -ENOMEM)
+		st->stats->udp.rx_nomem++;
+	else if (rc != 0)
 		st->stats->udp.rx_qfull++;
 	else
 		st->stats->udp.rx_delivered++;

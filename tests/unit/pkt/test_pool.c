@@ -397,3 +397,63 @@ Test(pkt_pool, header_only_pool_hands_out_headers_without_a_buffer)
 	us_pkt_free(p);
 	cr_assert_eq(us_pool_destroy(hdrs), 0);
 }
+
+/*
+ * Received data is kept only while the pool can spare it (us_pool_keep):
+ * a buffer already taken from the pool while 8 (base) + 8 more are free
+ * beyond those promised; a ring frame lent in place (US_PKT_RING) only
+ * with one more, which it is charged (promised) until freed.  Sends leave
+ * base + promised (us_pool_reserve).
+ */
+Test(pkt_pool, keep_charges_ring_frames_and_refuses_past_the_reserve)
+{
+	struct us_pool *pool = us_pool_create(64, 256, 0), *hdrs = us_pool_create(4, 0, 0);
+	struct us_pkt *held[64], *f, *g, *c;
+	uint32_t i, n = 0;
+
+	cr_assert(pool != NULL && hdrs != NULL);
+	cr_assert_eq(us_pool_base(pool), 8);
+	cr_assert_eq(us_pool_reserve(pool), 8);
+	/* A ring frame while 17 are free: kept and charged; the reserve grows by one. */
+	while (pool->avail > 17)
+		held[n++] = us_pkt_alloc(pool);
+	f = us_pkt_alloc(hdrs);
+	f->flags |= US_PKT_RING;
+	cr_assert(us_pool_keep(pool, f));
+	cr_assert(f->flags & US_PKT_CHARGED);
+	cr_assert_eq(pool->promised, 1);
+	cr_assert_eq(us_pool_reserve(pool), 9);
+	/* Kept again (a queue after reassembly): not charged twice. */
+	cr_assert(us_pool_keep(pool, f));
+	cr_assert_eq(pool->promised, 1);
+	/* Another ring frame needs 8 + 1 + 8 + 1 = 18 free: refused, not charged. */
+	g = us_pkt_alloc(hdrs);
+	g->flags |= US_PKT_RING;
+	cr_assert_not(us_pool_keep(pool, g));
+	cr_assert_eq(g->flags & US_PKT_CHARGED, 0);
+	cr_assert_eq(pool->promised, 1);
+	/* A pool copy with 17 free: needs 8 + 1 + 8 = 17, kept, nothing charged. */
+	c = us_pkt_alloc(pool);
+	cr_assert_eq(pool->avail, 16);
+	cr_assert_not(us_pool_keep(pool, c), "kept below base + promised + base");
+	us_pkt_free(c);
+	c = held[--n];
+	us_pkt_free(c);
+	c = us_pkt_alloc(pool);
+	cr_assert_eq(pool->avail, 17);
+	cr_assert(us_pool_keep(pool, c));
+	cr_assert_eq(pool->promised, 1);
+	/* The frame's driver lets go of it: the charge goes. */
+	us_pool_uncharge(pool, f);
+	cr_assert_eq(pool->promised, 0);
+	cr_assert_eq(f->flags & US_PKT_CHARGED, 0);
+	us_pool_uncharge(pool, f);
+	cr_assert_eq(pool->promised, 0, "uncharged twice");
+	us_pkt_free(f);
+	us_pkt_free(g);
+	us_pkt_free(c);
+	for (i = 0; i < n; i++)
+		us_pkt_free(held[i]);
+	cr_assert_eq(us_pool_destroy(hdrs), 0);
+	cr_assert_eq(us_pool_destroy(pool), 0);
+}
