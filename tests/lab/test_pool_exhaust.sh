@@ -20,7 +20,7 @@
 #    reset or timed out;
 #  - after the load a fresh connection echoes, and Pool available is back
 #    to where it started;
-#  - usock-cat, also with USOCK_POOL=64, sends 32 MiB to a kernel server
+#  - usock-cat, also with USOCK_POOL=64, sends 256 MiB to a kernel server
 #    with blocking sends (usock_sendall), which wait for buffers (Tcp
 #    snd_nobuf), not fail.
 . "$(dirname "$0")/lib.sh"
@@ -167,8 +167,11 @@ srv_stop
 
 # --- blocking sends with a 64-buffer pool -------------------------------------------
 # (usock-testsrv is gone: two usock stacks on one address would answer each other's peers.)
-tcp_data $((32 * 1024 * 1024))
-tcp_xfer uc2k 5021 20 "${POOLENV[@]}"
+# 256 MiB: seconds long, so that usock-stat (slow to start under ASan)
+# snapshots usock-cat's counters while it sends; 32 MiB took 0.5 s, at
+# times over before the first snapshot.
+tcp_data $((256 * 1024 * 1024))
+tcp_xfer uc2k 5021 120 "${POOLENV[@]}"
 nobuf=$(ctr_in "$XFER_STAT" Tcp snd_nobuf) || nobuf=NA
 check_ge "usock-cat's sends waited for the pool (Tcp snd_nobuf)" "$nobuf" 1
 
