@@ -76,8 +76,9 @@ plain_lab=(test_dpdk test_dpdk_memif test_dpdk_tap test_preload_servers test_pre
 step "lab tests under address,undefined (namespaces, against the Linux kernel)" \
   env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LAB_TEST_TIMEOUT=240 \
   bash tests/lab/run.sh build-asan --except "${plain_lab[@]}"
-step "lab tests: DPDK, the preload shim, the soak's memory checks (full build)" \
-  env LAB_HTTP_MAX=20000000 bash tests/lab/run.sh build-full "${plain_lab[@]}" test_soak_conns
+step "lab tests: DPDK, the preload shim, the soak's memory checks, past RLIMIT_NOFILE (full build)" \
+  env LAB_HTTP_MAX=20000000 LAB_SOAK_NOFILE=3000 bash tests/lab/run.sh build-full \
+  "${plain_lab[@]}" test_soak_conns
 step "valgrind: usock-testsrv serves 10,000 connections and exits with nothing lost" \
   bash tests/lab/valgrind_testsrv.sh build-full
 step "bench/compare --smoke makes its report" bash tests/check-bench.sh build-full

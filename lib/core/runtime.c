@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 struct us_runtime us_rt = {
 	.mu = PTHREAD_MUTEX_INITIALIZER,
 	.wake_fd = -1,
+	.vbase = INT_MAX,
 };
 
 static pthread_once_t cv_once = PTHREAD_ONCE_INIT;
@@ -77,7 +79,7 @@ us_rt_sync_fd(struct us_sock *s)
 					   (s->want_out ? US_EV_OUT : 0));
 	uint64_t v = 1;
 
-	if (s->fd < 0)
+	if (s->fd < 0 || us_rt_fd_virtual(s->fd))
 		return;
 	if (ev != 0 && s->ev_signalled == 0) {
 		(void)!us_sys_write(s->fd, &v, sizeof(v));
@@ -543,6 +545,15 @@ us_rt_stop_locked(void)
 		us_sock_close(us_rt.st, s);
 		us_sys_close((int)i);
 	}
+	for (i = 0; i < us_rt.nvt; i++) {
+		struct us_sock *s = us_rt.vtab[i];
+
+		if (s == NULL)
+			continue;
+		us_rt.vtab[i] = NULL;
+		s->fd = -1;
+		us_sock_close(us_rt.st, s);
+	}
 	us_stack_flush(us_rt.st);
 	if (us_rt.thr_running) {
 		/* Give those connections a bounded time to finish while the service thread runs. */
@@ -563,6 +574,10 @@ us_rt_stop_locked(void)
 	free(us_rt.fdtab);
 	us_rt.fdtab = NULL;
 	us_rt.nfd = 0;
+	free(us_rt.vtab);
+	us_rt.vtab = NULL;
+	us_rt.nvt = 0;
+	us_rt.vfree = 0;
 	us_stack_flush(us_rt.st);
 	us_stack_set_stats(us_rt.st, &us_rt.st->own_stats);
 	if (us_stack_destroy(us_rt.st, &leak) != 0)
@@ -599,6 +614,9 @@ us_rt_forget_after_fork(void)
 	us_rt.wake_fd = -1;
 	us_rt.fdtab = NULL;
 	us_rt.nfd = 0;
+	us_rt.vtab = NULL;
+	us_rt.nvt = 0;
+	us_rt.vfree = 0;
 	us_rt.shm = NULL;	/* the counters file is the parent's to remove */
 	us_rt.waiters = NULL;	/* the parent's threads */
 	us_rt.init_err = -ENETDOWN;
@@ -716,6 +734,42 @@ us_rt_wait(uint64_t deadline)
 		}
 	(void)!us_sys_read(w->efd, &v, sizeof(v));
 	return rc < 0 && err == EINTR && !restartable() ? -EINTR : 0;
+}
+
+int
+us_rt_waiter_fd(void)
+{
+	struct us_waiter *w = waiter_self();
+
+	return w != NULL ? w->efd : -1;
+}
+
+int
+us_rt_arm(void)
+{
+	struct us_waiter *w = waiter_self();
+	uint64_t v;
+
+	if (w == NULL)
+		return -1;
+	(void)!us_sys_read(w->efd, &v, sizeof(v));
+	w->next = us_rt.waiters;
+	us_rt.waiters = w;
+	return w->efd;
+}
+
+void
+us_rt_disarm(void)
+{
+	struct us_waiter *w = pthread_getspecific(waiter_key), **pp;
+
+	if (w == NULL)
+		return;
+	for (pp = &us_rt.waiters; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
 }
 
 int

@@ -30,6 +30,18 @@ struct us_runtime {
 	uint64_t sleep_until;	/* when the service thread plans to wake */
 	struct us_sock **fdtab;	/* descriptor -> socket */
 	uint32_t nfd;		/* size of fdtab */
+	/*
+	 * Descriptors that are not kernel eventfds, made once the process has
+	 * no eventfd left (RLIMIT_NOFILE): numbered from vbase up, vbase being
+	 * fs.nr_open, the ceiling of every process's descriptor limit, so
+	 * that none can equal a kernel descriptor.  Only usock_poll sees their
+	 * readiness.  vbase is INT_MAX while there are none.
+	 */
+	struct us_sock **vtab;	/* descriptor - vbase -> socket */
+	uint32_t nvt;		/* size of vtab */
+	uint32_t vfree;		/* no free slot of vtab below this one */
+	int vbase;
+	int kernel_fds_only;	/* no such descriptors (the shim: programs hand theirs to the kernel) */
 	struct us_stats_file *shm;	/* exported counters, NULL if not exported */
 	char shm_path[64];	/* its file */
 	int init_err;		/* the error of a failed implicit start (-E) */
@@ -44,6 +56,26 @@ struct us_waiter {
 };
 
 extern struct us_runtime us_rt;
+
+/* The socket behind descriptor fd, either kind, or NULL.  Lock held. */
+static inline struct us_sock *
+us_rt_fd_sock(int fd)
+{
+	if (fd < 0)
+		return NULL;
+	if ((uint32_t)fd < us_rt.nfd)
+		return us_rt.fdtab[fd];
+	if (fd >= us_rt.vbase && (uint32_t)(fd - us_rt.vbase) < us_rt.nvt)
+		return us_rt.vtab[fd - us_rt.vbase];
+	return NULL;
+}
+
+/* Is fd one of the descriptors that are not kernel eventfds? */
+static inline int
+us_rt_fd_virtual(int fd)
+{
+	return fd >= us_rt.vbase;
+}
 
 /*
  * The kernel calls the stack makes on its sockets' descriptors (eventfds)
@@ -115,5 +147,18 @@ void us_rt_leave(void);
  * it ends a kernel socket call).
  */
 int us_rt_wait(uint64_t deadline);
+/*
+ * This thread's wake-up eventfd, armed: any socket event makes it readable
+ * until us_rt_disarm (usock_poll sleeps on it for descriptors that are not
+ * eventfds).  Returns the eventfd, or -1 when the thread has none and
+ * cannot make one.  Lock held for both.
+ */
+int us_rt_arm(void);
+void us_rt_disarm(void);
+/*
+ * This thread's wake-up eventfd, made on its first call (so that a thread
+ * that polls has one before the process runs out of descriptors), or -1.
+ */
+int us_rt_waiter_fd(void);
 
 #endif /* US_RUNTIME_H */

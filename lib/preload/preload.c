@@ -211,6 +211,7 @@ child_after_fork(void)
 __attribute__((constructor)) static void
 preload_init(void)
 {
+	us_api_kernel_fds_only();
 	pthread_atfork(NULL, NULL, child_after_fork);
 }
 

@@ -1,10 +1,12 @@
 /*
  * api.c - the usock_* entry points: argument checks, descriptors (each
  * socket's descriptor is a kernel eventfd, so it can never equal another
- * kernel descriptor and poll(2) sees its readiness), blocking with the
- * socket's timeout, and the one conversion from -E to errno.
+ * kernel descriptor and poll(2) sees its readiness; once the process has
+ * no descriptor left, a number above any the kernel can give), blocking
+ * with the socket's timeout, and the one conversion from -E to errno.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <math.h>
@@ -40,7 +42,7 @@ sock_get(int fd)
 {
 	struct us_sock *s;
 
-	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL)
+	if ((s = us_rt_fd_sock(fd)) == NULL)
 		return NULL;
 	s->refs++;
 	return s;
@@ -125,6 +127,104 @@ fd_put(struct us_sock *s, int efd)
 	return 0;
 }
 
+/* The lowest number no kernel descriptor can have (fs.nr_open), or INT_MAX. */
+static int
+virtual_base(void)
+{
+	char buf[32];
+	ssize_t n;
+	long v;
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	/* No descriptor left to read it with: the kernel's default ceiling. */
+	if (fd < 0)
+		return errno == EMFILE || errno == ENFILE ? 1 << 20 : INT_MAX;
+	n = us_sys_read(fd, buf, sizeof(buf) - 1);
+	us_sys_close(fd);
+	if (n <= 0)
+		return INT_MAX;
+	buf[n] = '\0';
+	v = strtol(buf, NULL, 10);
+	return v > 0 && v < INT_MAX / 2 ? (int)v : INT_MAX;
+}
+
+/*
+ * A descriptor that is not an eventfd, for when the process has none left
+ * (the descriptor limit is hard and lower than the sockets it serves):
+ * the lowest free number from us_rt.vbase up.  -EMFILE when there is none.
+ */
+static int
+virtual_put(struct us_sock *s)
+{
+	uint32_t i;
+
+	if (us_rt.kernel_fds_only)
+		return -EMFILE;
+	if (us_rt.vbase == INT_MAX && (us_rt.vbase = virtual_base()) == INT_MAX)
+		return -EMFILE;
+	for (i = us_rt.vfree; i < us_rt.nvt && us_rt.vtab[i] != NULL; i++)
+		;
+	if (i == us_rt.nvt) {
+		uint32_t n = us_rt.nvt ? us_rt.nvt * 2 : 1024;
+		struct us_sock **t;
+
+		if (n > (uint32_t)(INT_MAX - us_rt.vbase))
+			n = (uint32_t)(INT_MAX - us_rt.vbase);
+		if (n <= us_rt.nvt)
+			return -EMFILE;
+		t = realloc(us_rt.vtab, n * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		memset(t + us_rt.nvt, 0, (n - us_rt.nvt) * sizeof(*t));
+		us_rt.vtab = t;
+		us_rt.nvt = n;
+	}
+	us_rt.vtab[i] = s;
+	us_rt.vfree = i + 1;
+	s->fd = us_rt.vbase + (int)i;
+	return 0;
+}
+
+/* Gives new socket s its descriptor: an eventfd, else a virtual one.  0 or -E. */
+static int
+fd_new(struct us_sock *s)
+{
+	int efd, rc;
+
+	/*
+	 * The thread that makes sockets polls them: its wake-up eventfd is
+	 * made now, while there may be a descriptor to spare for it.
+	 */
+	(void)us_rt_waiter_fd();
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return errno == EMFILE || errno == ENFILE ? virtual_put(s) : -errno;
+	if ((rc = fd_put(s, efd)) != 0)
+		us_sys_close(efd);
+	return rc;
+}
+
+/* Takes descriptor fd out of its table; a kernel one is closed by the caller. */
+static void
+fd_clear(int fd)
+{
+	if (us_rt_fd_virtual(fd)) {
+		us_rt.vtab[fd - us_rt.vbase] = NULL;
+		if ((uint32_t)(fd - us_rt.vbase) < us_rt.vfree)
+			us_rt.vfree = (uint32_t)(fd - us_rt.vbase);
+	} else {
+		us_rt.fdtab[fd] = NULL;
+	}
+}
+
+/* Closes kernel descriptor fd (an eventfd of ours); a virtual one has nothing to close. */
+static void
+fd_release(int fd)
+{
+	if (!us_rt_fd_virtual(fd))
+		us_sys_close(fd);
+}
+
 int
 usock_socket(int af, int type, int proto)
 {
@@ -144,15 +244,12 @@ usock_socket(int af, int type, int proto)
 		us_rt_leave();
 		return fail(rc);
 	}
-	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (efd < 0 || (rc = fd_put(s, efd)) != 0) {
-		rc = efd < 0 ? -errno : rc;
-		if (efd >= 0)
-			us_sys_close(efd);
+	if ((rc = fd_new(s)) != 0) {
 		us_sock_close(us_rt.st, s);
 		us_rt_leave();
 		return fail(rc);
 	}
+	efd = s->fd;
 	if (type & SOCK_NONBLOCK)
 		s->timeout = 0;
 	/* Writable from the start: poll(2) on the descriptor reports readiness changes only. */
@@ -197,7 +294,7 @@ usock_close(int fd)
 		us_sys_close(fd);
 		return 0;
 	}
-	us_rt.fdtab[fd] = NULL;
+	fd_clear(fd);
 	s->fd = -1;
 	us_sock_close(us_rt.st, s);
 	if (s->linger > 0 && s->timeout != 0) {
@@ -212,7 +309,7 @@ usock_close(int fd)
 			;
 	}
 	leave_sock(s);
-	us_sys_close(fd);
+	fd_release(fd);
 	return 0;
 }
 
@@ -360,15 +457,12 @@ usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
 		leave_sock(s);
 		return fail(rc);
 	}
-	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (efd < 0 || (rc = fd_put(c, efd)) != 0) {
-		rc = efd < 0 ? -errno : rc;
-		if (efd >= 0)
-			us_sys_close(efd);
+	if ((rc = fd_new(c)) != 0) {
 		us_sock_close(us_rt.st, c);
 		leave_sock(s);
 		return fail(rc == -EMFILE || rc == -ENFILE ? rc : -ENOBUFS);
 	}
+	efd = c->fd;
 	/* The new socket inherits blocking mode, as on BSD. */
 	c->timeout = s->timeout;
 	if (us_sock_events(c) & (US_EV_IN | US_EV_ERR | US_EV_HUP))
@@ -744,8 +838,8 @@ usock_readall(int fd, void **bufp)
 			int stream = 0;
 
 			pthread_mutex_lock(&us_rt.mu);
-			if (fd >= 0 && (uint32_t)fd < us_rt.nfd && us_rt.fdtab[fd] != NULL)
-				stream = us_sock_stream(us_rt.fdtab[fd]);
+			if (us_rt_fd_sock(fd) != NULL)
+				stream = us_sock_stream(us_rt_fd_sock(fd));
 			pthread_mutex_unlock(&us_rt.mu);
 			if (!stream)
 				break;
@@ -972,35 +1066,62 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
 					   : us_clock_ns() + (uint64_t)timeout_ms * 1000000ull;
-	struct pollfd small[16], *kp;
-	nfds_t i;
+	struct pollfd small[17], *kp;
+	nfds_t small_at[17], *at, i;
 	int ready, rc;
 
 	if (fds == NULL && n > 0)
 		return fail(-EINVAL);
-	kp = n <= 16 ? small : calloc(n, sizeof(*kp));
-	if (kp == NULL)
-		return fail(-ENOMEM);
+	if (n > (nfds_t)INT_MAX - 1)
+		return fail(-EINVAL);
+	/*
+	 * What the kernel polls: the caller's kernel descriptors and our
+	 * eventfds, then this thread's wake-up eventfd when the set has
+	 * descriptors that are not eventfds (the kernel is not given those:
+	 * past RLIMIT_NOFILE entries, ppoll fails with EINVAL).  at[j] is
+	 * kp[j]'s entry in fds.
+	 */
+	kp = small;
+	at = small_at;
+	if (n >= 17) {
+		kp = calloc(n + 1, sizeof(*kp));
+		at = calloc(n + 1, sizeof(*at));
+		if (kp == NULL || at == NULL) {
+			free(kp);
+			free(at);
+			return fail(-ENOMEM);
+		}
+	}
 	for (;;) {
-		int wait_ms, k;
+		int wait_ms, k, nvirt = 0, armed = -1;
+		nfds_t nk = 0;
 
 		/* Our sockets first, under the lock: their state is the stack's, not the kernel's. */
 		ready = 0;
 		pthread_mutex_lock(&us_rt.mu);
 		/* A socket may be in the set twice (nc: once for input, once for output). */
-		for (i = 0; i < n; i++)
-			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
-			    us_rt.fdtab[fds[i].fd] != NULL) {
-				us_rt.fdtab[fds[i].fd]->want_in = 0;
-				us_rt.fdtab[fds[i].fd]->want_out = 0;
-			}
 		for (i = 0; i < n; i++) {
-			struct us_sock *s = NULL;
+			struct us_sock *s = us_rt_fd_sock(fds[i].fd);
+
+			if (s != NULL) {
+				s->want_in = 0;
+				s->want_out = 0;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			struct us_sock *s = us_rt_fd_sock(fds[i].fd);
 
 			fds[i].revents = 0;
-			kp[i] = fds[i];
-			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
-				s = us_rt.fdtab[fds[i].fd];
+			if (s == NULL || !us_rt_fd_virtual(fds[i].fd)) {
+				at[nk] = i;
+				kp[nk] = fds[i];
+				/* Sleep on the eventfd: it turns readable when anything changes. */
+				if (s != NULL)
+					kp[nk].events = POLLIN;
+				nk++;
+			} else {
+				nvirt++;
+			}
 			if (s != NULL) {
 				unsigned ev = us_sock_events(s);
 				short re = 0;
@@ -1022,15 +1143,14 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 				 */
 				s->want_in |= (fds[i].events & (POLLIN | POLLRDNORM)) != 0;
 				s->want_out |= (fds[i].events & (POLLOUT | POLLWRNORM)) != 0;
-				/* Sleep on the eventfd: it turns readable when anything changes. */
-				kp[i].events = POLLIN;
 			}
 		}
-		for (i = 0; i < n; i++)
-			if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
-			    us_rt.fdtab[fds[i].fd] != NULL)
-				us_rt_sync_fd(us_rt.fdtab[fds[i].fd]);
-		pthread_mutex_unlock(&us_rt.mu);
+		for (i = 0; i < n; i++) {
+			struct us_sock *s = us_rt_fd_sock(fds[i].fd);
+
+			if (s != NULL)
+				us_rt_sync_fd(s);
+		}
 		if (ready > 0) {
 			wait_ms = 0;
 		} else if (deadline == UINT64_MAX) {
@@ -1040,24 +1160,32 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 
 			wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
 		}
-		k = us_sys_poll(kp, n, wait_ms);
-		if (k < 0) {
-			rc = -errno;
-			goto out;
+		if (nvirt > 0 && wait_ms != 0) {
+			armed = us_rt_arm();
+			if (armed >= 0) {
+				at[nk] = n;
+				kp[nk++] = (struct pollfd){ .fd = armed, .events = POLLIN };
+			}
+			else if (wait_ms < 0 || wait_ms > 1)
+				wait_ms = 1;	/* no wake-up eventfd to spare: look again each ms */
 		}
+		pthread_mutex_unlock(&us_rt.mu);
+		k = us_sys_poll(kp, nk, wait_ms);
+		rc = k < 0 ? -errno : 0;
 		/* The table is the stack's: another thread may be growing it. */
 		pthread_mutex_lock(&us_rt.mu);
-		for (i = 0; i < n; i++) {
-			int ours = fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd &&
-				   us_rt.fdtab[fds[i].fd] != NULL;
-
-			if (!ours && kp[i].revents != 0) {
-				fds[i].revents = kp[i].revents;
+		if (armed >= 0)
+			us_rt_disarm();
+		for (i = 0; k > 0 && i < nk; i++) {
+			if (at[i] < n && kp[i].revents != 0 && us_rt_fd_sock(fds[at[i]].fd) == NULL) {
+				fds[at[i]].revents = kp[i].revents;
 				ready++;
 			}
 		}
 		pthread_mutex_unlock(&us_rt.mu);
-		if (ready > 0 || wait_ms == 0) {
+		if (rc < 0)
+			goto out;
+		if (ready > 0 || wait_ms == 0 || (deadline != UINT64_MAX && us_clock_ns() >= deadline)) {
 			rc = ready;
 			goto out;
 		}
@@ -1067,10 +1195,8 @@ out:
 	/* Back to the default: readable on data, for poll(2) used directly. */
 	pthread_mutex_lock(&us_rt.mu);
 	for (i = 0; i < n; i++) {
-		struct us_sock *s = NULL;
+		struct us_sock *s = us_rt_fd_sock(fds[i].fd);
 
-		if (fds[i].fd >= 0 && (uint32_t)fds[i].fd < us_rt.nfd)
-			s = us_rt.fdtab[fds[i].fd];
 		/* Back to what an epoll set wants between polls (the shim), else the default. */
 		if (s != NULL) {
 			int in = s->ep_reg ? s->ep_in : 1, out = s->ep_reg ? s->ep_out : 0;
@@ -1083,8 +1209,10 @@ out:
 		}
 	}
 	pthread_mutex_unlock(&us_rt.mu);
-	if (kp != small)
+	if (kp != small) {
 		free(kp);
+		free(at);
+	}
 	return rc < 0 ? fail(rc) : rc;
 }
 
@@ -1096,7 +1224,7 @@ us_api_is_sock(int fd)
 	int r;
 
 	pthread_mutex_lock(&us_rt.mu);
-	r = fd >= 0 && (uint32_t)fd < us_rt.nfd && us_rt.fdtab[fd] != NULL;
+	r = us_rt_fd_sock(fd) != NULL;
 	pthread_mutex_unlock(&us_rt.mu);
 	return r;
 }
@@ -1200,6 +1328,14 @@ us_api_edge(int fd, int on)
 	return 0;
 }
 
+void
+us_api_kernel_fds_only(void)
+{
+	pthread_mutex_lock(&us_rt.mu);
+	us_rt.kernel_fds_only = 1;
+	pthread_mutex_unlock(&us_rt.mu);
+}
+
 int
 us_api_starting(void)
 {
@@ -1216,7 +1352,7 @@ us_api_forget_fd(int fd)
 		return fail(rc);
 	if (!drop_extra_fd(s, fd)) {
 		/* Its last descriptor: the socket closes (the number is already another file's). */
-		us_rt.fdtab[fd] = NULL;
+		fd_clear(fd);
 		s->fd = -1;
 		us_sock_close(us_rt.st, s);
 	}

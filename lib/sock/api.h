@@ -44,6 +44,11 @@ int us_api_stream(int fd);
 int us_api_forget_after_fork(void);
 /* Is this thread starting the stack (its drivers' sockets are the kernel's)? */
 int us_api_starting(void);
+/*
+ * Every descriptor a kernel one (eventfd): the shim's programs hand their
+ * descriptors to the kernel, so past the limit socket() fails with EMFILE.
+ */
+void us_api_kernel_fds_only(void);
 /* Drops fd from the socket table without closing the kernel descriptor (dup2 replaced it). */
 int us_api_forget_fd(int fd);
 /* Marks fd's socket as registered edge-triggered: its descriptor is signalled on every event. */

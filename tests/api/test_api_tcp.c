@@ -5,7 +5,9 @@
  * reads, readline, sendall, shutdown, and close as the seed says (queued
  * data goes, then FIN; unread data or SO_LINGER 0 resets).
  */
+#include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 
 #include "api_lab.h"
 
@@ -430,4 +432,163 @@ Test(api_tcp, poll_with_the_socket_twice_wakes_for_output_when_room_frees)
 	pthread_join(t, NULL);
 	usock_close(s);
 	close(kc);
+}
+
+/* The kernel writes one byte on k after a pause (a thread's job). */
+struct late_byte {
+	int k;
+	int ms;
+};
+
+static void *
+late_byte_main(void *arg)
+{
+	struct late_byte *lb = arg;
+
+	sleep_ms(lb->ms);
+	(void)!write(lb->k, "x", 1);
+	return NULL;
+}
+
+/* The number no kernel descriptor reaches: fs.nr_open, every descriptor limit's ceiling. */
+static long
+nr_open(void)
+{
+	FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+	long v = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%ld", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Once the process has no descriptor left (a server whose RLIMIT_NOFILE is
+ * hard and low), sockets still open and accept, with descriptors numbered
+ * from fs.nr_open up: above any the kernel can give, so still never equal
+ * to a kernel descriptor.  usock_poll sees their events (it sleeps on the
+ * thread's own eventfd, made before the limit) mixed with kernel ones; the
+ * numbers are freed on close and used again; with descriptors to spare
+ * again, sockets are eventfds again.
+ */
+Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descriptor_can_have)
+{
+	enum { N = 24, M = 512 };
+	long base = nr_open();
+	int ls = u_listen(7321, N), k[N], c[N], d[M], pipefd[2], u, rc;
+	struct pollfd pf[N + 1 + M];
+	struct rlimit rl0, rl;
+	struct late_byte lb;
+	pthread_t t;
+	char buf[8];
+	double t0, dt;
+
+	/* A server polls its listener first: the thread's wake-up eventfd is made then. */
+	pf[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
+	expect_ret(usock_poll(pf, 1, 0), 0);
+	for (int i = 0; i < N; i++)
+		k[i] = k_connect(7321);
+	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	/* No descriptor left: the limit is the highest one open plus one. */
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl0), 0);
+	u = dup(0);
+	cr_assert_geq(u, 0);
+	close(u);
+	rl = rl0;
+	rl.rlim_cur = (rlim_t)u;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	expect_fail(dup(0), EMFILE);
+
+	for (int i = 0; i < N; i++) {
+		c[i] = usock_accept(ls, NULL, NULL);
+		cr_assert_geq(c[i], base, "accept %d past the limit: %d (%s), want >= %ld", i, c[i],
+			      strerror(errno), base);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(c[i], c[j]);
+		expect_ret(usock_setblocking(c[i], false), 0);
+	}
+	u = usock_socket(USOCK_AF_INET, USOCK_SOCK_DGRAM, 0);
+	cr_assert_geq(u, base, "socket past the limit: %d (%s)", u, strerror(errno));
+	expect_fail(fcntl(u, F_GETFD), EBADF);	/* not the kernel's */
+	/* More than the limit, polled in one set (the kernel's poll refuses that many). */
+	cr_assert_lt(rl.rlim_cur, M);
+	for (int i = 0; i < M; i++) {
+		d[i] = usock_socket(USOCK_AF_INET, USOCK_SOCK_DGRAM, 0);
+		cr_assert_geq(d[i], base);
+		pf[N + 1 + i] = (struct pollfd){ .fd = d[i], .events = POLLIN };
+	}
+
+	/* Nothing to read: poll says so at once. */
+	for (int i = 0; i < N; i++)
+		pf[i] = (struct pollfd){ .fd = c[i], .events = POLLIN };
+	pf[N] = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+	expect_ret(usock_poll(pf, N + 1 + M, 0), 0);
+	/* A byte on connection 17 in 300 ms wakes a poll that would wait 5 s. */
+	lb = (struct late_byte){ .k = k[17], .ms = 300 };
+	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
+	t0 = now_s();
+	rc = usock_poll(pf, N + 1 + M, 5000);
+	dt = now_s() - t0;
+	pthread_join(t, NULL);
+	cr_assert_eq(rc, 1, "poll: %d (%s)", rc, strerror(errno));
+	cr_assert_lt(dt, 2.5, "poll returned after %.3f s: the event did not wake it", dt);
+	for (int i = 0; i < N + 1 + M; i++)
+		cr_assert_eq(pf[i].revents, i == 17 ? POLLIN : 0, "entry %d: revents %#x", i,
+			     pf[i].revents);
+	expect_ret(usock_recv(c[17], buf, sizeof(buf), 0), 1);
+	/* A kernel descriptor in the same set wakes it too. */
+	lb = (struct late_byte){ .k = pipefd[1], .ms = 300 };
+	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
+	t0 = now_s();
+	rc = usock_poll(pf, N + 1 + M, 5000);
+	dt = now_s() - t0;
+	pthread_join(t, NULL);
+	cr_assert_eq(rc, 1, "poll: %d (%s)", rc, strerror(errno));
+	cr_assert_lt(dt, 2.5, "poll returned after %.3f s", dt);
+	cr_assert_eq(pf[N].revents, POLLIN);
+
+	/* Data both ways on every one. */
+	for (int i = 0; i < N; i++) {
+		struct sockaddr_in me;
+		socklen_t l = sizeof(me);
+
+		cr_assert_eq(send(k[i], "ab", 2, 0), 2);
+		for (int tries = 0; tries < 500 && usock_recv(c[i], buf, 2, MSG_PEEK) < 2; tries++)
+			sleep_ms(10);
+		expect_ret(usock_read(c[i], buf, 2), 2);
+		cr_assert_eq(memcmp(buf, "ab", 2), 0);
+		expect_ret(usock_write(c[i], "cd", 2), 2);
+		k_read_exact(k[i], buf, 2);
+		cr_assert_eq(memcmp(buf, "cd", 2), 0);
+		expect_ret(usock_getsockname(c[i], SA(&me), &l), 0);
+		cr_assert_eq(ntohs(me.sin_port), 7321);
+	}
+
+	/* Closed: gone (EBADF), and the number is used again. */
+	expect_ret(usock_close(c[5]), 0);
+	expect_fail(usock_close(c[5]), EBADF);
+	expect_fail(usock_recv(c[5], buf, 1, 0), EBADF);
+	rc = usock_socket(USOCK_AF_INET, USOCK_SOCK_DGRAM, 0);
+	cr_assert_eq(rc, c[5], "the freed number %d again: %d", c[5], rc);
+	expect_ret(usock_close(rc), 0);
+	for (int i = 0; i < N; i++) {
+		if (i != 5)
+			expect_ret(usock_close(c[i]), 0);
+		/* The kernel sees our FIN. */
+		cr_assert_eq(read(k[i], buf, 1), 0);
+		close(k[i]);
+	}
+	expect_ret(usock_close(u), 0);
+	for (int i = 0; i < M; i++)
+		expect_ret(usock_close(d[i]), 0);
+	/* Descriptors to spare again: an eventfd again. */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl0), 0);
+	u = usock_socket(USOCK_AF_INET, USOCK_SOCK_DGRAM, 0);
+	cr_assert(u >= 0 && u < base, "socket with descriptors to spare: %d", u);
+	cr_assert_eq(fcntl(u, F_GETFD), FD_CLOEXEC);
+	usock_close(u);
+	usock_close(ls);
+	close(pipefd[0]);
+	close(pipefd[1]);
 }

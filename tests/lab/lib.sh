@@ -145,7 +145,8 @@ lab_cleanup() {
   for i in "${LAB_NS[@]}"; do
     ip netns del "$i" 2>/dev/null
   done
-  [ -n "$LAB_TMP" ] && rm -rf "$LAB_TMP"
+  # LAB_KEEP=1 keeps the temporary directory (servers' output) for a post-mortem.
+  [ -n "$LAB_TMP" ] && { [ -n "${LAB_KEEP:-}" ] && echo "# kept $LAB_TMP" || rm -rf "$LAB_TMP"; }
   for i in "${LAB_AT_EXIT[@]}"; do
     eval "$i"
   done
