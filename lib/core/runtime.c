@@ -26,6 +26,7 @@
 #include "../sock/sock.h"
 #include "config.h"
 #include "runtime.h"
+#include "table.h"
 
 /* How long exit waits for connections the application left open to finish. */
 #define BUSY_HANDOFF_NS		1000000ull	/* busy polling: an application poller holds the link this long */
@@ -571,13 +572,14 @@ us_rt_stop_locked(void)
 		pthread_mutex_lock(&us_rt.mu);
 		us_rt.thr_running = 0;
 	}
-	free(us_rt.fdtab);
+	us_table_resize(us_rt.fdtab, us_rt.nfd * sizeof(*us_rt.fdtab), 0);
 	us_rt.fdtab = NULL;
 	us_rt.nfd = 0;
-	free(us_rt.vtab);
+	us_table_resize(us_rt.vtab, us_rt.nvt * sizeof(*us_rt.vtab), 0);
 	us_rt.vtab = NULL;
 	us_rt.nvt = 0;
 	us_rt.vfree = 0;
+	us_rt.nvused = 0;
 	us_stack_flush(us_rt.st);
 	us_stack_set_stats(us_rt.st, &us_rt.st->own_stats);
 	if (us_stack_destroy(us_rt.st, &leak) != 0)
@@ -617,6 +619,7 @@ us_rt_forget_after_fork(void)
 	us_rt.vtab = NULL;
 	us_rt.nvt = 0;
 	us_rt.vfree = 0;
+	us_rt.nvused = 0;
 	us_rt.shm = NULL;	/* the counters file is the parent's to remove */
 	us_rt.waiters = NULL;	/* the parent's threads */
 	us_rt.init_err = -ENETDOWN;

@@ -40,6 +40,7 @@ struct us_runtime {
 	struct us_sock **vtab;	/* descriptor - vbase -> socket */
 	uint32_t nvt;		/* size of vtab */
 	uint32_t vfree;		/* no free slot of vtab below this one */
+	uint32_t nvused;	/* sockets in vtab (the table goes when none is left) */
 	int vbase;
 	int kernel_fds_only;	/* no such descriptors (the shim: programs hand theirs to the kernel) */
 	struct us_stats_file *shm;	/* exported counters, NULL if not exported */

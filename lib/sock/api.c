@@ -18,6 +18,7 @@
 
 #include "usock.h"
 #include "../core/runtime.h"
+#include "../core/table.h"
 #include "../ip/ip4.h"
 #include "../ip/ip6.h"
 #include "../pkt/pkt.h"
@@ -115,10 +116,9 @@ fd_put(struct us_sock *s, int efd)
 
 		while (n <= (uint32_t)efd)
 			n *= 2;
-		t = realloc(us_rt.fdtab, n * sizeof(*t));
+		t = us_table_resize(us_rt.fdtab, us_rt.nfd * sizeof(*t), n * sizeof(*t));
 		if (t == NULL)
 			return -ENOMEM;
-		memset(t + us_rt.nfd, 0, (n - us_rt.nfd) * sizeof(*t));
 		us_rt.fdtab = t;
 		us_rt.nfd = n;
 	}
@@ -172,15 +172,15 @@ virtual_put(struct us_sock *s)
 			n = (uint32_t)(INT_MAX - us_rt.vbase);
 		if (n <= us_rt.nvt)
 			return -EMFILE;
-		t = realloc(us_rt.vtab, n * sizeof(*t));
+		t = us_table_resize(us_rt.vtab, us_rt.nvt * sizeof(*t), n * sizeof(*t));
 		if (t == NULL)
 			return -ENOMEM;
-		memset(t + us_rt.nvt, 0, (n - us_rt.nvt) * sizeof(*t));
 		us_rt.vtab = t;
 		us_rt.nvt = n;
 	}
 	us_rt.vtab[i] = s;
 	us_rt.vfree = i + 1;
+	us_rt.nvused++;
 	s->fd = us_rt.vbase + (int)i;
 	return 0;
 }
@@ -212,6 +212,13 @@ fd_clear(int fd)
 		us_rt.vtab[fd - us_rt.vbase] = NULL;
 		if ((uint32_t)(fd - us_rt.vbase) < us_rt.vfree)
 			us_rt.vfree = (uint32_t)(fd - us_rt.vbase);
+		/* A surge is over: its table goes (a server's memory returns to its start). */
+		if (--us_rt.nvused == 0) {
+			us_table_resize(us_rt.vtab, us_rt.nvt * sizeof(*us_rt.vtab), 0);
+			us_rt.vtab = NULL;
+			us_rt.nvt = 0;
+			us_rt.vfree = 0;
+		}
 	} else {
 		us_rt.fdtab[fd] = NULL;
 	}
@@ -1084,8 +1091,8 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	kp = small;
 	at = small_at;
 	if (n >= 17) {
-		kp = calloc(n + 1, sizeof(*kp));
-		at = calloc(n + 1, sizeof(*at));
+		kp = malloc((n + 1) * sizeof(*kp));
+		at = malloc((n + 1) * sizeof(*at));
 		if (kp == NULL || at == NULL) {
 			free(kp);
 			free(at);

@@ -14,6 +14,7 @@
 
 #include "usock.h"
 #include "../core/stack.h"
+#include "../core/table.h"
 #include "../ip/ip6.h"
 #include "../sock/sock.h"
 #include "../wire/wire.h"
@@ -212,11 +213,11 @@ us_tcp_init(struct us_stack *st)
 	uint32_t i;
 
 	st->tcp.nhash = NHASH_MIN;
-	st->tcp.hash = calloc(st->tcp.nhash, sizeof(*st->tcp.hash));
+	st->tcp.hash = us_table_resize(NULL, 0, st->tcp.nhash * sizeof(*st->tcp.hash));
 	st->tcp.nlhash = 256;
 	st->tcp.lhash = calloc(st->tcp.nlhash, sizeof(*st->tcp.lhash));
 	st->tcp.heapcap = HEAP_MIN;
-	st->tcp.heap = calloc(st->tcp.heapcap, sizeof(*st->tcp.heap));
+	st->tcp.heap = us_table_resize(NULL, 0, st->tcp.heapcap * sizeof(*st->tcp.heap));
 	if (st->tcp.hash == NULL || st->tcp.lhash == NULL || st->tcp.heap == NULL)
 		return -ENOMEM;
 	for (i = 0; i < 16; i++) {
@@ -243,9 +244,9 @@ us_tcp_fini(struct us_stack *st)
 	while (st->tcp.nheap > 0)
 		us_tcp_orphan_free(st, st->tcp.heap[0]);
 	us_tcp_sack_fini(st);
-	free(st->tcp.hash);
+	us_table_resize(st->tcp.hash, st->tcp.nhash * sizeof(*st->tcp.hash), 0);
 	free(st->tcp.lhash);
-	free(st->tcp.heap);
+	us_table_resize(st->tcp.heap, st->tcp.heapcap * sizeof(*st->tcp.heap), 0);
 	st->tcp.hash = NULL;
 	st->tcp.lhash = NULL;
 	st->tcp.heap = NULL;
@@ -357,7 +358,8 @@ us_tcp_timer_set(struct us_stack *st, struct us_tcb *tp, int which, uint64_t whe
 	}
 	if (tp->t_heap == UINT32_MAX) {
 		if (t->nheap == t->heapcap) {
-			struct us_tcb **h = realloc(t->heap, 2 * t->heapcap * sizeof(*h));
+			struct us_tcb **h = us_table_resize(t->heap, t->heapcap * sizeof(*h),
+							    2 * t->heapcap * sizeof(*h));
 
 			if (h == NULL) {
 				/* Cannot track the timer: better to fail the connection than hang it. */
@@ -517,7 +519,7 @@ us_tcp_set_state(struct us_stack *st, struct us_tcb *tp, int state)
 static void
 rehash(struct us_stack *st, uint32_t n)
 {
-	struct us_tcb **old = st->tcp.hash, **h = calloc(n, sizeof(*h));
+	struct us_tcb **old = st->tcp.hash, **h = us_table_resize(NULL, 0, n * sizeof(*h));
 	uint32_t oldn = st->tcp.nhash, i;
 
 	if (h == NULL)
@@ -540,7 +542,7 @@ rehash(struct us_stack *st, uint32_t n)
 			tp = next;
 		}
 	}
-	free(old);
+	us_table_resize(old, oldn * sizeof(*old), 0);
 }
 
 /*
@@ -566,7 +568,7 @@ tables_fit(struct us_stack *st)
 	while (n > HEAP_MIN && t->nheap < n / 4)
 		n /= 2;
 	if (n != t->heapcap) {
-		struct us_tcb **h = realloc(t->heap, n * sizeof(*h));
+		struct us_tcb **h = us_table_resize(t->heap, t->heapcap * sizeof(*h), n * sizeof(*h));
 
 		if (h != NULL) {
 			t->heap = h;
