@@ -1,6 +1,7 @@
 /*
  * tcp_helper.c - hand-built TCP segments for the state tests (see
- * tcp_helper.h): options, checksums, and parsing of what the stack sent.
+ * tcp_helper.h): options, checksums, and parsing of what the stack sent;
+ * and the byte stream of the transfer tests.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -278,4 +279,24 @@ t_peer_expect_none(struct t_peer *p, const char *why)
 	if (t_peer_take(p, &s))
 		cr_assert_fail("%s: the stack sent seq %u ack %u flags 0x%02x len %u", why,
 			       s.seq, s.ack, s.flags, s.len);
+}
+
+void
+t_pattern(uint8_t *dst, uint64_t off, uint32_t n, uint64_t seed)
+{
+	uint64_t w = UINT64_MAX, v = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t o = off + i;
+
+		if ((o >> 3) != w) {
+			w = o >> 3;
+			v = (w ^ seed) * 0x9e3779b97f4a7c15ull;
+			v ^= v >> 29;
+			v *= 0xbf58476d1ce4e5b9ull;
+			v ^= v >> 32;
+		}
+		dst[i] = (uint8_t)(v >> (8 * (o & 7)));
+	}
 }

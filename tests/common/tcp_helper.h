@@ -1,7 +1,8 @@
 /*
  * tcp_helper.h - the test plays a TCP peer by hand: builds segments (with
  * options and a correct checksum) to inject into a t_one stack, and parses
- * the segments that stack sent so a test can assert every field.
+ * the segments that stack sent so a test can assert every field.  Also the
+ * byte stream the transfer tests send and check.
  */
 #ifndef US_TEST_TCP_HELPER_H
 #define US_TEST_TCP_HELPER_H
@@ -88,5 +89,13 @@ void t_peer_send(struct t_peer *p, uint8_t flags, const void *data, uint32_t len
 int t_peer_take(struct t_peer *p, struct t_seg *s);
 /* Fails the test if the stack has sent anything. */
 void t_peer_expect_none(struct t_peer *p, const char *why);
+
+/*
+ * Fills dst with bytes off .. off + n - 1 of the stream made from seed:
+ * each byte is a function of its offset alone (a 64-bit mix of its 8-byte
+ * word), so a receiver checks any range without keeping what was sent, and
+ * no two windows of the stream look alike.
+ */
+void t_pattern(uint8_t *dst, uint64_t off, uint32_t n, uint64_t seed);
 
 #endif /* US_TEST_TCP_HELPER_H */

@@ -19,6 +19,7 @@
 
 #include "usock.h"
 #include "tests/common/harness.h"
+#include "tests/common/tcp_helper.h"
 
 #define TINY	64	/* buffers per stack: USOCK_POOL's minimum */
 #define PORT	5001	/* b's listener */
@@ -54,27 +55,6 @@ struct world {
 };
 
 static struct world W;
-
-/* Byte off of the stream with this seed (as test_tcp_transfer's pattern). */
-static void
-pattern(uint8_t *dst, uint64_t off, uint32_t n, uint64_t seed)
-{
-	uint64_t w = UINT64_MAX, v = 0;
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t o = off + i;
-
-		if ((o >> 3) != w) {
-			w = o >> 3;
-			v = (w ^ seed) * 0x9e3779b97f4a7c15ull;
-			v ^= v >> 29;
-			v *= 0xbf58476d1ce4e5b9ull;
-			v ^= v >> 32;
-		}
-		dst[i] = (uint8_t)(v >> (8 * (o & 7)));
-	}
-}
 
 /* Two stacks with tiny pools, each receiving into its own. */
 static void
@@ -180,7 +160,7 @@ app_send(struct world *w, struct conn *k)
 		uint64_t end = k->size < w->allow ? k->size : w->allow;
 		uint32_t n = end - k->sent < CHUNK ? (uint32_t)(end - k->sent) : CHUNK;
 
-		pattern(w->buf, k->sent, n, k->seed);
+		t_pattern(w->buf, k->sent, n, k->seed);
 		r = us_tcp_send(st, k->c, w->buf, n, 0);
 		/* A stream send out of buffers waits like one out of room: never ENOBUFS. */
 		cr_assert(r > 0 || r == -EAGAIN, "a: send returned %zd", r);
@@ -213,7 +193,7 @@ app_recv(struct world *w, struct conn *k)
 			return;
 		}
 		cr_assert_leq(k->rcvd + (uint64_t)r, k->size, "more bytes than were sent");
-		pattern(w->want, k->rcvd, (uint32_t)r, k->seed);
+		t_pattern(w->want, k->rcvd, (uint32_t)r, k->seed);
 		cr_assert(memcmp(got, w->want, (size_t)r) == 0, "stream bytes %llu.. are wrong",
 			  (unsigned long long)k->rcvd);
 		k->rcvd += (uint64_t)r;

@@ -15,6 +15,7 @@
 
 #include "usock.h"
 #include "tests/common/harness.h"
+#include "tests/common/tcp_helper.h"
 
 #define PORT	5001
 #define MiB	(1024ull * 1024)
@@ -49,27 +50,6 @@ struct xfer {
 	uint8_t got[CHUNK];	/* what was read */
 };
 
-/* Byte off of the stream with this seed: a 64-bit mix of its word, so no two windows look alike. */
-static void
-pattern(uint8_t *dst, uint64_t off, uint32_t n, uint64_t seed)
-{
-	uint64_t w = UINT64_MAX, v = 0;
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		uint64_t o = off + i;
-
-		if ((o >> 3) != w) {
-			w = o >> 3;
-			v = (w ^ seed) * 0x9e3779b97f4a7c15ull;
-			v ^= v >> 29;
-			v *= 0xbf58476d1ce4e5b9ull;
-			v ^= v >> 32;
-		}
-		dst[i] = (uint8_t)(v >> (8 * (o & 7)));
-	}
-}
-
 /* The application at one end: queue what fits, read and check what came. */
 static void
 app(struct xfer *x, struct end *me, struct end *peer)
@@ -90,7 +70,7 @@ app(struct xfer *x, struct end *me, struct end *peer)
 		n = room < CHUNK ? room : CHUNK;
 		if (n > size - me->sent)
 			n = (uint32_t)(size - me->sent);
-		pattern(x->buf, me->sent, n, me->seed);
+		t_pattern(x->buf, me->sent, n, me->seed);
 		r = us_tcp_send(st, me->so, x->buf, n, 0);
 		if (r == -EAGAIN || r == -ENOBUFS)
 			break;
@@ -117,7 +97,7 @@ app(struct xfer *x, struct end *me, struct end *peer)
 			break;
 		}
 		cr_assert_leq(me->rcvd + (uint64_t)r, psize, "more bytes than were sent");
-		pattern(x->want, me->rcvd, (uint32_t)r, peer->seed);
+		t_pattern(x->want, me->rcvd, (uint32_t)r, peer->seed);
 		if (memcmp(x->got, x->want, (size_t)r) != 0) {
 			ssize_t i = 0;
 
