@@ -334,6 +334,21 @@ ctr_or_fail() {
   fi
 }
 
+# snap ARRAY: every counter named in the test's own `specs` array
+# ("Group:name", as ctr takes them) into the associative array ARRAY
+# (declare -A c0 c1), keyed by spec.  A counter that cannot be read stops
+# the test: a check on it could not mean anything.
+snap() {
+  local -n into=$1
+  local spec
+  for spec in "${specs[@]}"; do
+    into[$spec]=$(ctr "${spec%%:*}" "${spec#*:}") || die "counter $spec readable"
+  done
+}
+
+# delta SPEC: how far counter SPEC moved from snapshot c0 to snapshot c1.
+delta() { echo $((c1[$1] - c0[$1])); }
+
 # --- kernel-side helpers -----------------------------------------------------
 
 # ping_ok WHAT COUNT [ping options...]: the kernel pings usock COUNT times

@@ -38,14 +38,6 @@ declare -A c0 c1
 specs=(Tcp:snd_nobuf Tcp:tx_nobuf Tcp:tx_nobuf_retry Tcp:rx_nomem Tcp:rx_ooo_drained
   Tcp:tx_rexmt Tcp:rx_data_bytes Tcp:conn_reset Tcp:conn_timeout Ip:tx_nobuf Pool:alloc_failed
   Driver:rx_nobuf Driver:rx_kernel_drops Udp:rx Udp:rx_nomem Udp:tx)
-snap() {
-  local -n into=$1
-  local spec
-  for spec in "${specs[@]}"; do
-    into[$spec]=$(ctr "${spec%%:*}" "${spec#*:}") || die "counter $spec readable"
-  done
-}
-delta() { echo $((c1[$1] - c0[$1])); }
 snap c0
 
 # --- the load ----------------------------------------------------------------------

@@ -57,14 +57,6 @@ specs=(Tcp:conn_accepted Tcp:listen_overflow Tcp:syncookie_sent Tcp:conn_reset T
   Tcp:rx_rst_bad Tcp:rx_oowin Tcp:rx_ackfuture Tcp:tx_challenge Tcp:tx_challenge_limited
   Tcp:tx_ack Tcp:tx_rst Tcp:rx_icmp_err Tcp:rx_icmp_oow Tcp:pmtu_lowered Icmp:rx_err
   Driver:rx_kernel_drops Arp:queue_drop Arp:resolve_fail)
-snap() {
-  local -n into=$1
-  local spec
-  for spec in "${specs[@]}"; do
-    into[$spec]=$(ctr "${spec%%:*}" "${spec#*:}") || die "counter $spec readable"
-  done
-}
-delta() { echo $((c1[$1] - c0[$1])); }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' /proc/"$SRV_PID"/status; }
 snap c0
 rss0=$(rss_kb)
