@@ -12,38 +12,11 @@
 #include <string.h>
 
 #include "lib/core/config.h"
+#include "tests/common/config_env.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-extern char **environ;
-
 #define MAXSET 32	/* settings one input may make */
-
-/* Unsets every USOCK_* of the environment (the fuzzer's own, at the first input). */
-static void
-clear_usock_env(void)
-{
-	char name[256];
-	int again = 1;
-
-	while (again) {
-		char **e;
-
-		again = 0;
-		for (e = environ; *e != NULL; e++) {
-			const char *eq = strchr(*e, '=');
-			size_t n = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
-
-			if (strncmp(*e, "USOCK_", 6) == 0 && n < sizeof(name)) {
-				memcpy(name, *e, n);
-				name[n] = '\0';
-				unsetenv(name);
-				again = 1;	/* environ changed under us: start over */
-				break;
-			}
-		}
-	}
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -54,8 +27,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256], *buf, *line, *next;
 	int nset = 0, rc, i;
 
+	/* The fuzzer's own USOCK_* settings, once, at the first input. */
 	if (!cleared) {
-		clear_usock_env();
+		t_clear_usock_env();
 		cleared = 1;
 	}
 	if (size > 4096)

@@ -13,40 +13,16 @@
 #include "usock.h"
 #include "usock_build_config.h"
 #include "lib/core/config.h"
+#include "tests/common/config_env.h"
 
-extern char **environ;
-
-/* Each test starts from an environment without any USOCK_* setting. */
-static void
-clear_usock_env(void)
-{
-	char name[128];
-	int again = 1;
-
-	while (again) {
-		char **e;
-
-		again = 0;
-		for (e = environ; *e != NULL; e++) {
-			const char *eq = strchr(*e, '=');
-			size_t n = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
-
-			if (strncmp(*e, "USOCK_", 6) == 0 && n < sizeof(name)) {
-				memcpy(name, *e, n);
-				name[n] = '\0';
-				unsetenv(name);
-				again = 1;
-				break;
-			}
-		}
-	}
-}
-
-/* The two settings every stack needs, so a test can spoil just one other. */
+/*
+ * Each test starts from an environment without any USOCK_* setting but the
+ * two every stack needs, so a test can spoil just one other.
+ */
 static void
 base_env(void)
 {
-	clear_usock_env();
+	t_clear_usock_env();
 	setenv("USOCK_IFACE", "eth0", 1);
 	setenv("USOCK_IPV4", "198.18.0.2/24", 1);
 }
@@ -462,7 +438,7 @@ Test(core_config, struct_fields_alone_are_enough)
 	struct usock_config uc;
 	struct us_config c;
 
-	clear_usock_env();
+	t_clear_usock_env();
 	memset(&uc, 0, sizeof(uc));
 	uc.iface = "eth1";
 	uc.ipv4 = "192.168.7.9/24";
