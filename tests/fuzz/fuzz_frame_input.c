@@ -142,6 +142,22 @@ ep6(const struct us_in6 *a, uint16_t port)
 	return e;
 }
 
+/*
+ * A TCP client on st, bound to from (a fixed port, so sequence numbers
+ * repeat from run to run) and connecting to to; run() completes the
+ * handshake.
+ */
+static struct us_sock *
+client(struct us_stack *st, int family, struct us_ep from, struct us_ep to, const char *what)
+{
+	struct us_sock *s = sock(st, family, USOCK_SOCK_STREAM, 0);
+
+	if (us_tcp_bind_ep(st, s, &from) != 0)
+		die(what);
+	us_tcp_connect_ep(st, s, &to);
+	return s;
+}
+
 /* Drops every frame b sent (they wait on a's end of the link), checking each. */
 static void check_frame(const uint8_t *f, uint32_t len);
 
@@ -263,32 +279,10 @@ setup(void)
 	if (us_tcp_bind_ep(fx.a, fx.a_ls, &any6) != 0 || us_tcp_listen(fx.a, fx.a_ls, 8) != 0)
 		die("listen a");
 	/* a 40000 -> b 80 over IPv4, a 40001 -> b 80 over IPv6, and b to a the same way. */
-	{
-		struct us_ep e = us_ep4(0, 40000), to = us_ep4(IP_B, 80);
-
-		fx.a_c4 = sock(fx.a, USOCK_AF_INET, USOCK_SOCK_STREAM, 0);
-		if (us_tcp_bind_ep(fx.a, fx.a_c4, &e) != 0)
-			die("bind a_c4");
-		us_tcp_connect_ep(fx.a, fx.a_c4, &to);
-		e = ep6(NULL, 40001);
-		to = ep6(&ip6_b, 80);
-		fx.a_c6 = sock(fx.a, USOCK_AF_INET6, USOCK_SOCK_STREAM, 0);
-		if (us_tcp_bind_ep(fx.a, fx.a_c6, &e) != 0)
-			die("bind a_c6");
-		us_tcp_connect_ep(fx.a, fx.a_c6, &to);
-		e = us_ep4(0, 50000);
-		to = us_ep4(IP_A, 8080);
-		fx.b_c4 = sock(fx.b, USOCK_AF_INET, USOCK_SOCK_STREAM, 0);
-		if (us_tcp_bind_ep(fx.b, fx.b_c4, &e) != 0)
-			die("bind b_c4");
-		us_tcp_connect_ep(fx.b, fx.b_c4, &to);
-		e = ep6(NULL, 50001);
-		to = ep6(&ip6_a, 8080);
-		fx.b_c6 = sock(fx.b, USOCK_AF_INET6, USOCK_SOCK_STREAM, 0);
-		if (us_tcp_bind_ep(fx.b, fx.b_c6, &e) != 0)
-			die("bind b_c6");
-		us_tcp_connect_ep(fx.b, fx.b_c6, &to);
-	}
+	fx.a_c4 = client(fx.a, USOCK_AF_INET, us_ep4(0, 40000), us_ep4(IP_B, 80), "bind a_c4");
+	fx.a_c6 = client(fx.a, USOCK_AF_INET6, ep6(NULL, 40001), ep6(&ip6_b, 80), "bind a_c6");
+	fx.b_c4 = client(fx.b, USOCK_AF_INET, us_ep4(0, 50000), us_ep4(IP_A, 8080), "bind b_c4");
+	fx.b_c6 = client(fx.b, USOCK_AF_INET6, ep6(NULL, 50001), ep6(&ip6_a, 8080), "bind b_c6");
 	if (!run(all_established, 10 * S))
 		die("connections did not establish");
 	for (i = 0; i < 2; i++) {
