@@ -1,11 +1,18 @@
 /*
  * pcap.c - a driver over libpcap's live capture and inject, for systems
- * where AF_PACKET is not the right tool.  Built only when libpcap is found.
- * Frames are copied out of libpcap's buffer into pool buffers.
+ * where AF_PACKET is not the right tool.  Built only when libpcap's header
+ * is found; the library itself is opened when the driver is first asked
+ * for, so that libusock runs where libpcap is not installed, and so that
+ * every program the preload shim enters does not load it and what it
+ * pulls in (libdbus, libsystemd, libgcrypt: libgpg-error's constructor
+ * deadlocks with AddressSanitizer's start).  Frames are copied out of
+ * libpcap's buffer into pool buffers.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +29,64 @@ struct pcapdrv {
 	pcap_t *pc;		/* the live capture */
 };
 
+/* libpcap's calls, looked up once. */
+static struct {
+	pcap_t *(*create)(const char *, char *);
+	int (*set_snaplen)(pcap_t *, int);
+	int (*set_promisc)(pcap_t *, int);
+	int (*set_immediate_mode)(pcap_t *, int);
+	int (*activate)(pcap_t *);
+	char *(*geterr)(pcap_t *);
+	int (*setdirection)(pcap_t *, pcap_direction_t);
+	int (*setnonblock)(pcap_t *, int, char *);
+	int (*get_selectable_fd)(pcap_t *);
+	int (*dispatch)(pcap_t *, int, pcap_handler, u_char *);
+	int (*inject)(pcap_t *, const void *, size_t);
+	void (*close)(pcap_t *);
+} lp;
+static char lp_err[160];	/* why libpcap could not be had, "" once it is */
+static pthread_once_t lp_once = PTHREAD_ONCE_INIT;
+
+static void
+lp_load(void)
+{
+	/* Debian's name for it, then everyone else's. */
+	static const char *const names[] = { "libpcap.so.0.8", "libpcap.so.1", "libpcap.so" };
+	void *h = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && h == NULL; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(lp_err, sizeof(lp_err), "libpcap is not installed (%s); install it "
+			 "(Debian: apt-get install libpcap0.8) or use USOCK_DRIVER=afpacket", dlerror());
+		return;
+	}
+#define LP_SYM(f)								\
+	do {									\
+		*(void **)&lp.f = dlsym(h, "pcap_" #f);				\
+		if (lp.f == NULL) {						\
+			snprintf(lp_err, sizeof(lp_err), "libpcap has no pcap_" #f \
+				 " (older than 1.5?)");				\
+			return;							\
+		}								\
+	} while (0)
+	LP_SYM(create);
+	LP_SYM(set_snaplen);
+	LP_SYM(set_promisc);
+	LP_SYM(set_immediate_mode);
+	LP_SYM(activate);
+	LP_SYM(geterr);
+	LP_SYM(setdirection);
+	LP_SYM(setnonblock);
+	LP_SYM(get_selectable_fd);
+	LP_SYM(dispatch);
+	LP_SYM(inject);
+	LP_SYM(close);
+#undef LP_SYM
+	/* Kept open for the process's life: drivers may be opened again. */
+}
+
 struct rx_ctx {
 	struct pcapdrv *pd;	/* the driver */
 	struct us_pkt **pkts;	/* where frames go */
@@ -36,7 +101,7 @@ pcapdrv_close(struct us_drv *d)
 	struct pcapdrv *pd = (struct pcapdrv *)d;
 
 	if (pd->pc != NULL)
-		pcap_close(pd->pc);
+		lp.close(pd->pc);
 	free(pd);
 }
 
@@ -72,7 +137,7 @@ pcapdrv_rx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 {
 	struct rx_ctx c = { (struct pcapdrv *)d, pkts, n, 0, now };
 
-	(void)pcap_dispatch(((struct pcapdrv *)d)->pc, n, on_frame, (u_char *)&c);
+	(void)lp.dispatch(((struct pcapdrv *)d)->pc, n, on_frame, (u_char *)&c);
 	return c.k;
 }
 
@@ -87,7 +152,7 @@ pcapdrv_tx(struct us_drv *d, struct us_pkt **pkts, uint16_t n, uint64_t now)
 	for (i = 0; i < n; i++) {
 		uint32_t len = us_pkt_chain_read(pkts[i], 0, flat, sizeof(flat));
 
-		if (pcap_inject(pd->pc, flat, len) < 0) {
+		if (lp.inject(pd->pc, flat, len) < 0) {
 			d->stats->tx_err++;
 		} else {
 			d->stats->tx_pkts++;
@@ -121,31 +186,36 @@ us_pcap_open(const char *iface, struct us_pool *pool, int promisc, char *errbuf,
 	struct ifreq ifr;
 	int s;
 
+	pthread_once(&lp_once, lp_load);
+	if (lp_err[0] != '\0') {
+		snprintf(errbuf, errlen, "%s", lp_err);
+		return NULL;
+	}
 	pd = calloc(1, sizeof(*pd));
 	if (pd == NULL) {
 		snprintf(errbuf, errlen, "out of memory");
 		return NULL;
 	}
 	us_drv_init(&pd->drv, &pcap_ops, pool);
-	pd->pc = pcap_create(iface, perr);
+	pd->pc = lp.create(iface, perr);
 	if (pd->pc == NULL) {
 		snprintf(errbuf, errlen, "libpcap: %s", perr);
 		goto fail;
 	}
-	pcap_set_snaplen(pd->pc, 65535);
-	pcap_set_promisc(pd->pc, promisc);
-	pcap_set_immediate_mode(pd->pc, 1);
-	if (pcap_activate(pd->pc) < 0) {
-		snprintf(errbuf, errlen, "libpcap on \"%s\": %s", iface, pcap_geterr(pd->pc));
+	lp.set_snaplen(pd->pc, 65535);
+	lp.set_promisc(pd->pc, promisc);
+	lp.set_immediate_mode(pd->pc, 1);
+	if (lp.activate(pd->pc) < 0) {
+		snprintf(errbuf, errlen, "libpcap on \"%s\": %s", iface, lp.geterr(pd->pc));
 		goto fail;
 	}
 	/* Only what arrives: our own injections must not come back as input. */
-	(void)pcap_setdirection(pd->pc, PCAP_D_IN);
-	if (pcap_setnonblock(pd->pc, 1, perr) < 0) {
+	(void)lp.setdirection(pd->pc, PCAP_D_IN);
+	if (lp.setnonblock(pd->pc, 1, perr) < 0) {
 		snprintf(errbuf, errlen, "libpcap: %s", perr);
 		goto fail;
 	}
-	pd->drv.fd = pcap_get_selectable_fd(pd->pc);
+	pd->drv.fd = lp.get_selectable_fd(pd->pc);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s >= 0) {
 		memset(&ifr, 0, sizeof(ifr));

@@ -3,6 +3,10 @@
 # In a build with the pcap driver, usock on it answers pings (fragmented
 # ones too) and echoes UDP, and usock-stat names the driver.  In a build
 # without it, asking for it stops testsrv with the one line that says so.
+# The driver opens libpcap when asked for (libusock does not link it): with
+# the library hidden (a private mount namespace binds /dev/null over it),
+# usock-testsrv on the pcap driver stops with one line that names the
+# setting and the fix, and on afpacket it still serves.
 . "$(dirname "$0")/lib.sh"
 lab_init "${1:-}"
 lab_make
@@ -29,6 +33,41 @@ if grep -Eq '^#define US_HAVE_PCAP 1$' "$conf"; then
   check_eq "Driver tx_err" "$(ctr_or_fail Driver tx_err)" 0
   check_eq "Driver rx_nobuf" "$(ctr_or_fail Driver rx_nobuf)" 0
   srv_stop
+
+  check "libusock does not link libpcap (the driver opens it)" \
+    bash -c "! readelf -d '$BUILD/lib/libusock.so' | grep -q 'NEEDED.*libpcap'"
+  # hidden CMD...: CMD in usock's namespace with every libpcap file hidden.
+  hidden() {
+    ip netns exec "$LAB_U" unshare -m bash -c '
+      for f in /lib/*/libpcap.so* /usr/lib/*/libpcap.so* /usr/lib/libpcap.so* /usr/local/lib/libpcap.so*; do
+        [ -e "$f" ] && mount --bind /dev/null "$f"
+      done
+      exec "$@"' hidden "$@"
+  }
+  hidden env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=pcap \
+    timeout 10 "$TESTSRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
+    pass "libpcap hidden, USOCK_DRIVER=pcap: testsrv exits $rc"
+  else
+    fail "libpcap hidden, USOCK_DRIVER=pcap: testsrv exits non-zero by itself" "exit status $rc"
+  fi
+  check_eq "libpcap hidden: one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
+  check_grep "libpcap hidden: the line names the setting and the fix" \
+    '^usock: USOCK_DRIVER=pcap .*libpcap is not installed.*USOCK_DRIVER=afpacket' \
+    "$(cat "$LAB_TMP/err")"
+  hidden env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=afpacket \
+    timeout 10 "$TESTSRV" >"$LAB_TMP/out2" 2>"$LAB_TMP/err2" &
+  hpid=$!
+  out=
+  for ((i = 0; i < 25; i++)); do
+    out=$(echo hidden | kx timeout 2 nc -N "$LAB_UIP" 7 2>/dev/null) && [ -n "$out" ] && break
+    sleep 0.2
+  done
+  kill -INT "$hpid" 2>/dev/null
+  wait "$hpid"
+  check_eq "libpcap hidden: usock-testsrv on afpacket echoes" "$out" hidden
+  check_eq "libpcap hidden: nothing on its stderr" "$(cat "$LAB_TMP/err2")" ""
 elif grep -Eq '^#define US_HAVE_PCAP 0$' "$conf"; then
   echo "# this build has no pcap driver"
   ip netns exec "$LAB_U" env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" \
