@@ -30,17 +30,9 @@ kx ip neigh replace "$LAB_UIP" lladdr "$umac" dev "$LAB_KIF" nud permanent ||
   die "pin the kernel's ARP entry for usock"
 
 declare -A c0 c1
-snap() {
-  local -n into=$1
-  local spec
-  for spec in Driver:fault_lost Driver:fault_dup Driver:fault_reord Driver:tx_err \
-    Driver:rx_kernel_drops Driver:rx_nobuf Ethernet:tx Ethernet:tx_drop Udp:rx Udp:tx \
-    Udp:tx_err Udp:rx_qfull Udp:rx_delivered Arp:queue_drop Arp:resolve_fail \
-    Ip:tx_nobuf; do
-    into[$spec]=$(ctr "${spec%%:*}" "${spec#*:}") || die "counter $spec readable"
-  done
-}
-delta() { echo $((c1[$1] - c0[$1])); }
+specs=(Driver:fault_lost Driver:fault_dup Driver:fault_reord Driver:tx_err
+  Driver:rx_kernel_drops Driver:rx_nobuf Ethernet:tx Ethernet:tx_drop Udp:rx Udp:tx
+  Udp:tx_err Udp:rx_qfull Udp:rx_delivered Arp:queue_drop Arp:resolve_fail Ip:tx_nobuf)
 kudp() { kx awk '/^Udp:/ { if (h) { print $6; exit } h = 1 }' /proc/net/snmp; }
 
 snap c0
