@@ -344,6 +344,31 @@ at_exit(void)
 	pthread_mutex_unlock(&us_rt.mu);
 }
 
+/*
+ * Where descriptors past the process's limit are numbered from: fs.nr_open,
+ * the ceiling of every process's RLIMIT_NOFILE, so no kernel descriptor
+ * reaches it.  Read at the start, while a descriptor is surely free;
+ * INT_MAX (none such) when it cannot be read or leaves no room.
+ */
+static int
+read_nr_open(void)
+{
+	char buf[32];
+	ssize_t n;
+	long v;
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return INT_MAX;
+	n = us_sys_read(fd, buf, sizeof(buf) - 1);
+	us_sys_close(fd);
+	if (n <= 0)
+		return INT_MAX;
+	buf[n] = '\0';
+	v = strtol(buf, NULL, 10);
+	return v > 0 && v <= INT_MAX / 2 ? (int)v : INT_MAX;
+}
+
 static int
 start_locked(const struct usock_config *cfg)
 {
@@ -358,6 +383,8 @@ start_locked(const struct usock_config *cfg)
 	pthread_once(&cv_once, cv_setup);
 	if (us_rt.st != NULL)
 		return -EALREADY;
+	if (us_rt.vbase == INT_MAX && !us_rt.kernel_fds_only)
+		us_rt.vbase = read_nr_open();
 	rc = us_config_load(&c, cfg, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "%s\n", err);

@@ -127,27 +127,6 @@ fd_put(struct us_sock *s, int efd)
 	return 0;
 }
 
-/* The lowest number no kernel descriptor can have (fs.nr_open), or INT_MAX. */
-static int
-virtual_base(void)
-{
-	char buf[32];
-	ssize_t n;
-	long v;
-	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
-
-	/* No descriptor left to read it with: the kernel's default ceiling. */
-	if (fd < 0)
-		return errno == EMFILE || errno == ENFILE ? 1 << 20 : INT_MAX;
-	n = us_sys_read(fd, buf, sizeof(buf) - 1);
-	us_sys_close(fd);
-	if (n <= 0)
-		return INT_MAX;
-	buf[n] = '\0';
-	v = strtol(buf, NULL, 10);
-	return v > 0 && v < INT_MAX / 2 ? (int)v : INT_MAX;
-}
-
 /*
  * A descriptor that is not an eventfd, for when the process has none left
  * (the descriptor limit is hard and lower than the sockets it serves):
@@ -158,9 +137,7 @@ virtual_put(struct us_sock *s)
 {
 	uint32_t i;
 
-	if (us_rt.kernel_fds_only)
-		return -EMFILE;
-	if (us_rt.vbase == INT_MAX && (us_rt.vbase = virtual_base()) == INT_MAX)
+	if (us_rt.kernel_fds_only || us_rt.vbase == INT_MAX)
 		return -EMFILE;
 	for (i = us_rt.vfree; i < us_rt.nvt && us_rt.vtab[i] != NULL; i++)
 		;
@@ -195,10 +172,16 @@ fd_new(struct us_sock *s)
 	 * The thread that makes sockets polls them: its wake-up eventfd is
 	 * made now, while there may be a descriptor to spare for it.
 	 */
-	(void)us_rt_waiter_fd();
+	if (!us_rt.kernel_fds_only)
+		(void)us_rt_waiter_fd();
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd < 0)
 		return errno == EMFILE || errno == ENFILE ? virtual_put(s) : -errno;
+	if (us_rt_fd_virtual(efd)) {
+		/* fs.nr_open was lowered below our numbers since the start: not one of ours. */
+		us_sys_close(efd);
+		return virtual_put(s);
+	}
 	if ((rc = fd_put(s, efd)) != 0)
 		us_sys_close(efd);
 	return rc;
@@ -222,14 +205,6 @@ fd_clear(int fd)
 	} else {
 		us_rt.fdtab[fd] = NULL;
 	}
-}
-
-/* Closes kernel descriptor fd (an eventfd of ours); a virtual one has nothing to close. */
-static void
-fd_release(int fd)
-{
-	if (!us_rt_fd_virtual(fd))
-		us_sys_close(fd);
 }
 
 int
@@ -292,7 +267,7 @@ int
 usock_close(int fd)
 {
 	struct us_sock *s;
-	int rc;
+	int rc, kernel;
 
 	if ((s = enter_sock(fd, &rc)) == NULL)
 		return fail(rc);
@@ -315,8 +290,10 @@ usock_close(int fd)
 		       s->tcb->snd_una != s->tcb->snd_max && us_rt_wait(deadline) == 0)
 			;
 	}
+	kernel = !us_rt_fd_virtual(fd);
 	leave_sock(s);
-	fd_release(fd);
+	if (kernel)
+		us_sys_close(fd);
 	return 0;
 }
 

@@ -190,7 +190,7 @@ usock_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 	}
 	if ((rc = rc != 0 ? rc : us_rt_enter()) != 0)
 		return errno = -rc, -1;
-	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL) {
+	if ((s = us_rt_fd_sock(fd)) == NULL) {
 		us_rt_leave();
 		return errno = EBADF, -1;
 	}
@@ -302,7 +302,7 @@ usock_getsockopt(int fd, int level, int name, void *value, socklen_t *len)
 		return errno = EINVAL, -1;
 	if ((rc = us_rt_enter()) != 0)
 		return errno = -rc, -1;
-	if (fd < 0 || (uint32_t)fd >= us_rt.nfd || (s = us_rt.fdtab[fd]) == NULL) {
+	if ((s = us_rt_fd_sock(fd)) == NULL) {
 		us_rt_leave();
 		return errno = EBADF, -1;
 	}

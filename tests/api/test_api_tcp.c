@@ -463,14 +463,37 @@ nr_open(void)
 	return v;
 }
 
+/* A thread that polls one descriptor for input, 5 s at most. */
+struct poll_job {
+	int fd;
+	int rc;
+	short revents;
+	double took;
+};
+
+static void *
+poll_job_main(void *arg)
+{
+	struct poll_job *j = arg;
+	struct pollfd pf = { .fd = j->fd, .events = POLLIN };
+	double t0 = now_s();
+
+	j->rc = usock_poll(&pf, 1, 5000);
+	j->took = now_s() - t0;
+	j->revents = pf.revents;
+	return NULL;
+}
+
 /*
  * Once the process has no descriptor left (a server whose RLIMIT_NOFILE is
  * hard and low), sockets still open and accept, with descriptors numbered
  * from fs.nr_open up: above any the kernel can give, so still never equal
- * to a kernel descriptor.  usock_poll sees their events (it sleeps on the
- * thread's own eventfd, made before the limit) mixed with kernel ones; the
- * numbers are freed on close and used again; with descriptors to spare
- * again, sockets are eventfds again.
+ * to a kernel descriptor.  Every call works on them (options too).
+ * usock_poll sees their events mixed with kernel ones: it sleeps on the
+ * thread's own eventfd, made when the thread made its first socket, or, in
+ * a thread that has none and cannot make one, looks again every
+ * millisecond.  The numbers are freed on close and used again; with
+ * descriptors to spare again, sockets are eventfds again.
  */
 Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descriptor_can_have)
 {
@@ -483,10 +506,10 @@ Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descripto
 	pthread_t t;
 	char buf[8];
 	double t0, dt;
+	struct poll_job job;
+	int one = 1, v;
+	socklen_t vl = sizeof(v);
 
-	/* A server polls its listener first: the thread's wake-up eventfd is made then. */
-	pf[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
-	expect_ret(usock_poll(pf, 1, 0), 0);
 	for (int i = 0; i < N; i++)
 		k[i] = k_connect(7321);
 	cr_assert_eq(pipe2(pipefd, O_CLOEXEC), 0);
@@ -564,6 +587,19 @@ Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descripto
 		expect_ret(usock_getsockname(c[i], SA(&me), &l), 0);
 		cr_assert_eq(ntohs(me.sin_port), 7321);
 	}
+	expect_ret(usock_setsockopt(c[2], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	expect_ret(usock_getsockopt(c[2], IPPROTO_TCP, TCP_NODELAY, &v, &vl), 0);
+	cr_assert_eq(v, 1);
+	/* A thread with no wake-up eventfd (none to spare) is still woken, within ms. */
+	job = (struct poll_job){ .fd = c[3] };
+	cr_assert_eq(pthread_create(&t, NULL, poll_job_main, &job), 0);
+	sleep_ms(300);
+	cr_assert_eq(send(k[3], "z", 1, 0), 1);
+	pthread_join(t, NULL);
+	cr_assert_eq(job.rc, 1, "poll in a new thread: %d", job.rc);
+	cr_assert_eq(job.revents, POLLIN);
+	cr_assert(job.took > 0.2 && job.took < 2.5, "poll in a new thread took %.3f s", job.took);
+	expect_ret(usock_recv(c[3], buf, sizeof(buf), 0), 1);
 
 	/* Closed: gone (EBADF), and the number is used again. */
 	expect_ret(usock_close(c[5]), 0);
