@@ -610,9 +610,10 @@ us_rt_stop_locked(void)
 	us_stack_flush(us_rt.st);
 	us_stack_set_stats(us_rt.st, &us_rt.st->own_stats);
 	if (us_stack_destroy(us_rt.st, &leak) != 0)
-		fprintf(stderr, "usock: at exit %u packet buffers, %u TCP control blocks and %u sockets "
-			"were never given back: a leak in usock, unless a thread was still inside a "
-			"usock call\n", leak.bufs, leak.tcbs, leak.socks);
+		fprintf(stderr, "usock: at exit %u packet buffers, %u TCP control blocks, %u sockets "
+			"and %u ring-frame charges were never given back: a leak in usock, unless a "
+			"thread was still inside a usock call\n", leak.bufs, leak.tcbs, leak.socks,
+			leak.charges);
 	us_rt.st = NULL;
 	/* Buffers an application thread still holds keep the pool; it is small next to exit. */
 	if (us_pool_destroy(us_rt.pool) == 0)

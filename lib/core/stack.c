@@ -136,8 +136,10 @@ us_stack_destroy(struct us_stack *st, struct us_leak *leak)
 	leak->bufs = st->pool->n - st->pool->avail;
 	leak->tcbs = st->tcp.ntcb;
 	leak->socks = st->nsockmem;
+	/* Every ring frame is back with the closed driver: a charge left is never released. */
+	leak->charges = st->pool->promised;
 	free(st);
-	return leak->bufs + leak->tcbs + leak->socks != 0 ? -EBUSY : 0;
+	return leak->bufs + leak->tcbs + leak->socks + leak->charges != 0 ? -EBUSY : 0;
 }
 
 void

@@ -245,6 +245,7 @@ struct us_leak {
 	uint32_t bufs;		/* packet buffers not back in the pool */
 	uint32_t tcbs;		/* TCP control blocks not freed */
 	uint32_t socks;		/* sockets not freed */
+	uint32_t charges;	/* ring frames' charges to the pool never given back (us_pool_keep) */
 };
 
 /*

@@ -185,7 +185,13 @@ us_pkt_copy(struct us_pool *pool, const struct us_pkt *pkt)
 			c->off = c->cap - pkt->len;
 		memcpy(us_pkt_data(c), us_pkt_data(pkt), pkt->len);
 		c->len = pkt->len;
-		c->flags = pkt->flags;
+		/*
+		 * The copy is a pool buffer: were it marked as a ring frame, the
+		 * pool would be charged for it when kept and never given the
+		 * charge back (no ring slot frees it), and the reserve would grow
+		 * until no received data was kept at all.
+		 */
+		c->flags = pkt->flags & (uint16_t)~US_PKT_BUF_FLAGS;
 		c->time = pkt->time;
 		*tail = c;
 		tail = &c->next;

@@ -26,6 +26,8 @@ typedef void us_pkt_free_cb(struct us_pkt *pkt, void *arg);
 #define US_PKT_MCAST	0x0080	/* arrived for a multicast group (IPv6) */
 #define US_PKT_RING	0x0100	/* data in a driver's ring slot that must be copied out before the ring comes round */
 #define US_PKT_CHARGED	0x0200	/* a US_PKT_RING buffer kept: counted in its pool's promised (us_pool_keep) */
+/* What a flag says of the buffer, not of the data in it: a copy has none of them. */
+#define US_PKT_BUF_FLAGS (US_PKT_PINNED | US_PKT_RING | US_PKT_CHARGED)
 
 struct us_pkt {
 	struct us_pkt *next;	/* next buffer of the same datagram (fragments) */

@@ -99,6 +99,7 @@ t_stack_destroy(struct us_stack *st)
 	us_stack_destroy(st, &l);
 	cr_assert_eq(l.tcbs, 0, "%u TCP control blocks leaked", l.tcbs);
 	cr_assert_eq(l.socks, 0, "%u sockets leaked", l.socks);
+	cr_assert_eq(l.charges, 0, "%u ring-frame charges to the pool leaked", l.charges);
 }
 
 uint32_t

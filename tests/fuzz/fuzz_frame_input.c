@@ -377,9 +377,10 @@ teardown(void)
 	us_stack_destroy(fx.b, &kb);
 	la = fx.pa->n - fx.pa->avail;
 	lb = fx.pb->n - fx.pb->avail;
-	if (la + lb + ka.tcbs + kb.tcbs + ka.socks + kb.socks != 0) {
+	if (la + lb + ka.tcbs + kb.tcbs + ka.socks + kb.socks + ka.charges + kb.charges != 0) {
 		fprintf(stderr, "fuzz-frame-input: leaked: buffers a %u b %u, control blocks a %u b %u, "
-			"sockets a %u b %u\n", la, lb, ka.tcbs, kb.tcbs, ka.socks, kb.socks);
+			"sockets a %u b %u, ring-frame charges a %u b %u\n", la, lb, ka.tcbs, kb.tcbs,
+			ka.socks, kb.socks, ka.charges, kb.charges);
 		abort();
 	}
 	us_pool_destroy(fx.pa);

@@ -457,3 +457,39 @@ Test(pkt_pool, keep_charges_ring_frames_and_refuses_past_the_reserve)
 	cr_assert_eq(us_pool_destroy(hdrs), 0);
 	cr_assert_eq(us_pool_destroy(pool), 0);
 }
+
+/*
+ * A copy of a ring frame is a pool buffer: it keeps what the flags say of
+ * its data, not what they say of the frame's buffer, so keeping it charges
+ * nothing.  (The fault wrapper's duplicates were copies marked as ring
+ * frames: each kept one charged the pool for good, and after 500 MB of a
+ * faulty transfer the reserve had grown to the whole pool, so that no
+ * received segment was kept.)
+ */
+Test(pkt_pool, copy_of_a_ring_frame_is_a_plain_buffer_that_keeping_does_not_charge)
+{
+	static uint8_t ring[128];
+	struct us_pool *hdrs = us_pool_create(1, 0, 0);
+	struct us_pool *pool = us_pool_create(64, 256, 32);
+	struct us_pkt *p = us_pkt_alloc(hdrs), *c;
+
+	p->buf = ring;
+	p->cap = sizeof(ring);
+	p->off = 0;
+	p->len = 64;
+	p->flags = US_PKT_RING | US_PKT_PINNED | US_PKT_CSUM_OK | US_PKT_BCAST;
+	cr_assert(us_pool_keep(pool, p));
+	cr_assert(p->flags & US_PKT_CHARGED);
+	cr_assert_eq(pool->promised, 1);
+	c = us_pkt_copy(pool, p);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->flags, US_PKT_CSUM_OK | US_PKT_BCAST, "flags of the copy: %#x", c->flags);
+	cr_assert(us_pool_keep(pool, c));
+	cr_assert_eq(pool->promised, 1, "the copy was charged");
+	us_pkt_free(c);
+	us_pool_uncharge(pool, p);
+	cr_assert_eq(pool->promised, 0);
+	us_pkt_free(p);
+	cr_assert_eq(us_pool_destroy(hdrs), 0);
+	cr_assert_eq(us_pool_destroy(pool), 0);
+}
