@@ -107,21 +107,37 @@ block(struct us_sock *s, uint64_t deadline)
 	return 0;
 }
 
+/*
+ * Grows descriptor table *tab of *n entries (new ones empty) to hold entry
+ * i, doubling from min, never past max entries.  0, -EMFILE (max), -ENOMEM.
+ */
+static int
+fdtab_grow(struct us_sock ***tab, uint32_t *n, uint32_t i, uint32_t min, uint32_t max)
+{
+	uint32_t m = *n ? *n : min;
+	struct us_sock **t;
+
+	if (i < *n)
+		return 0;
+	if (i >= max)
+		return -EMFILE;
+	while (m <= i)
+		m = m > max / 2 ? max : m * 2;
+	t = us_table_resize(*tab, *n * sizeof(*t), m * sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	*tab = t;
+	*n = m;
+	return 0;
+}
+
 static int
 fd_put(struct us_sock *s, int efd)
 {
-	if ((uint32_t)efd >= us_rt.nfd) {
-		uint32_t n = us_rt.nfd ? us_rt.nfd : 64;
-		struct us_sock **t;
+	int rc = fdtab_grow(&us_rt.fdtab, &us_rt.nfd, (uint32_t)efd, 64, (uint32_t)INT_MAX);
 
-		while (n <= (uint32_t)efd)
-			n *= 2;
-		t = us_table_resize(us_rt.fdtab, us_rt.nfd * sizeof(*t), n * sizeof(*t));
-		if (t == NULL)
-			return -ENOMEM;
-		us_rt.fdtab = t;
-		us_rt.nfd = n;
-	}
+	if (rc != 0)
+		return rc;
 	us_rt.fdtab[efd] = s;
 	s->fd = efd;
 	return 0;
@@ -136,25 +152,15 @@ static int
 virtual_put(struct us_sock *s)
 {
 	uint32_t i;
+	int rc;
 
 	if (us_rt.kernel_fds_only || us_rt.vbase == INT_MAX)
 		return -EMFILE;
 	for (i = us_rt.vfree; i < us_rt.nvt && us_rt.vtab[i] != NULL; i++)
 		;
-	if (i == us_rt.nvt) {
-		uint32_t n = us_rt.nvt ? us_rt.nvt * 2 : 1024;
-		struct us_sock **t;
-
-		if (n > (uint32_t)(INT_MAX - us_rt.vbase))
-			n = (uint32_t)(INT_MAX - us_rt.vbase);
-		if (n <= us_rt.nvt)
-			return -EMFILE;
-		t = us_table_resize(us_rt.vtab, us_rt.nvt * sizeof(*t), n * sizeof(*t));
-		if (t == NULL)
-			return -ENOMEM;
-		us_rt.vtab = t;
-		us_rt.nvt = n;
-	}
+	rc = fdtab_grow(&us_rt.vtab, &us_rt.nvt, i, 1024, (uint32_t)(INT_MAX - us_rt.vbase));
+	if (rc != 0)
+		return rc;
 	us_rt.vtab[i] = s;
 	us_rt.vfree = i + 1;
 	us_rt.nvused++;

@@ -450,6 +450,27 @@ late_byte_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A 5 s usock_poll over pf, woken when the kernel writes a byte on k 300
+ * ms in: one entry ready, long before the timeout.
+ */
+static void
+poll_woken_by_byte(struct pollfd *pf, nfds_t n, int k)
+{
+	struct late_byte lb = { .k = k, .ms = 300 };
+	pthread_t t;
+	double t0, dt;
+	int rc;
+
+	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
+	t0 = now_s();
+	rc = usock_poll(pf, n, 5000);
+	dt = now_s() - t0;
+	pthread_join(t, NULL);
+	cr_assert_eq(rc, 1, "poll: %d (%s)", rc, strerror(errno));
+	cr_assert_lt(dt, 2.5, "poll returned after %.3f s: the event did not wake it", dt);
+}
+
 /* The number no kernel descriptor reaches: fs.nr_open, every descriptor limit's ceiling. */
 static long
 nr_open(void)
@@ -502,10 +523,8 @@ Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descripto
 	int ls = u_listen(7321, N), k[N], c[N], d[M], pipefd[2], u, rc;
 	struct pollfd pf[N + 1 + M];
 	struct rlimit rl0, rl;
-	struct late_byte lb;
 	pthread_t t;
 	char buf[8];
-	double t0, dt;
 	struct poll_job job;
 	int one = 1, v;
 	socklen_t vl = sizeof(v);
@@ -548,27 +567,13 @@ Test(api_tcp, sockets_past_the_descriptor_limit_have_numbers_no_kernel_descripto
 	pf[N] = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
 	expect_ret(usock_poll(pf, N + 1 + M, 0), 0);
 	/* A byte on connection 17 in 300 ms wakes a poll that would wait 5 s. */
-	lb = (struct late_byte){ .k = k[17], .ms = 300 };
-	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
-	t0 = now_s();
-	rc = usock_poll(pf, N + 1 + M, 5000);
-	dt = now_s() - t0;
-	pthread_join(t, NULL);
-	cr_assert_eq(rc, 1, "poll: %d (%s)", rc, strerror(errno));
-	cr_assert_lt(dt, 2.5, "poll returned after %.3f s: the event did not wake it", dt);
+	poll_woken_by_byte(pf, N + 1 + M, k[17]);
 	for (int i = 0; i < N + 1 + M; i++)
 		cr_assert_eq(pf[i].revents, i == 17 ? POLLIN : 0, "entry %d: revents %#x", i,
 			     pf[i].revents);
 	expect_ret(usock_recv(c[17], buf, sizeof(buf), 0), 1);
 	/* A kernel descriptor in the same set wakes it too. */
-	lb = (struct late_byte){ .k = pipefd[1], .ms = 300 };
-	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
-	t0 = now_s();
-	rc = usock_poll(pf, N + 1 + M, 5000);
-	dt = now_s() - t0;
-	pthread_join(t, NULL);
-	cr_assert_eq(rc, 1, "poll: %d (%s)", rc, strerror(errno));
-	cr_assert_lt(dt, 2.5, "poll returned after %.3f s", dt);
+	poll_woken_by_byte(pf, N + 1 + M, pipefd[1]);
 	cr_assert_eq(pf[N].revents, POLLIN);
 
 	/* Data both ways on every one. */

@@ -13,6 +13,23 @@ lab_make
 conf=$BUILD/usock_build_config.h
 [ -r "$conf" ] || die "$conf exists"
 
+# refused WHAT SAYS PATTERN RUNNER...: usock-testsrv started through RUNNER
+# (a command line that ends with the environment) stops by itself, non-zero,
+# with one line on stderr that matches PATTERN.
+refused() {
+  local what=$1 says=$2 pattern=$3 rc
+  shift 3
+  "$@" timeout 10 "$TESTSRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
+  rc=$?
+  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
+    pass "$what: testsrv exits $rc"
+  else
+    fail "$what: testsrv exits non-zero by itself" "exit status $rc"
+  fi
+  check_eq "$what: one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
+  check_grep "$what: the line $says" "$pattern" "$(cat "$LAB_TMP/err")"
+}
+
 if grep -Eq '^#define US_HAVE_PCAP 1$' "$conf"; then
   echo "# this build has the pcap driver"
   srv_start USOCK_DRIVER=pcap
@@ -44,18 +61,9 @@ if grep -Eq '^#define US_HAVE_PCAP 1$' "$conf"; then
       done
       exec "$@"' hidden "$@"
   }
-  hidden env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=pcap \
-    timeout 10 "$TESTSRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
-  rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
-    pass "libpcap hidden, USOCK_DRIVER=pcap: testsrv exits $rc"
-  else
-    fail "libpcap hidden, USOCK_DRIVER=pcap: testsrv exits non-zero by itself" "exit status $rc"
-  fi
-  check_eq "libpcap hidden: one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
-  check_grep "libpcap hidden: the line names the setting and the fix" \
+  refused "libpcap hidden, USOCK_DRIVER=pcap" "names the setting and the fix" \
     '^usock: USOCK_DRIVER=pcap .*libpcap is not installed.*USOCK_DRIVER=afpacket' \
-    "$(cat "$LAB_TMP/err")"
+    hidden env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=pcap
   hidden env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=afpacket \
     timeout 10 "$TESTSRV" >"$LAB_TMP/out2" 2>"$LAB_TMP/err2" &
   hpid=$!
@@ -70,17 +78,9 @@ if grep -Eq '^#define US_HAVE_PCAP 1$' "$conf"; then
   check_eq "libpcap hidden: nothing on its stderr" "$(cat "$LAB_TMP/err2")" ""
 elif grep -Eq '^#define US_HAVE_PCAP 0$' "$conf"; then
   echo "# this build has no pcap driver"
-  ip netns exec "$LAB_U" env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" \
-    USOCK_DRIVER=pcap timeout 10 "$TESTSRV" >"$LAB_TMP/out" 2>"$LAB_TMP/err"
-  rc=$?
-  if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
-    pass "USOCK_DRIVER=pcap: testsrv exits $rc"
-  else
-    fail "USOCK_DRIVER=pcap: testsrv exits non-zero by itself" "exit status $rc"
-  fi
-  check_eq "USOCK_DRIVER=pcap: one line on stderr" "$(wc -l <"$LAB_TMP/err")" 1
-  check_grep "USOCK_DRIVER=pcap: the line says this build has no pcap driver" \
-    '^usock: USOCK_DRIVER=pcap .*this build has no pcap driver' "$(cat "$LAB_TMP/err")"
+  refused "USOCK_DRIVER=pcap" "says this build has no pcap driver" \
+    '^usock: USOCK_DRIVER=pcap .*this build has no pcap driver' \
+    ip netns exec "$LAB_U" env USOCK_IFACE="$LAB_UIF" USOCK_IPV4="$LAB_UIP/$LAB_PLEN" USOCK_DRIVER=pcap
 else
   die "$conf says whether the build has pcap (US_HAVE_PCAP)"
 fi
