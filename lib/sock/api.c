@@ -1051,6 +1051,65 @@ usock_setblocking(int fd, bool flag)
 	return usock_settimeout(fd, flag ? -1.0 : 0.0);
 }
 
+/* usock_poll's working arrays, one set a thread, kept from call to call. */
+struct poll_scratch {
+	void *mem;
+	size_t size;
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void
+scratch_free(void *arg)
+{
+	struct poll_scratch *ps = arg;
+
+	us_table_resize(ps->mem, ps->size, 0);
+	free(ps);
+}
+
+static void
+scratch_setup(void)
+{
+	pthread_key_create(&scratch_key, scratch_free);
+}
+
+/*
+ * need bytes of this thread's scratch memory, or NULL.  A large set polled
+ * over and over would otherwise cost a malloc and a free per call (and, at
+ * thousands of descriptors, interleave its blocks with the connections'
+ * and fragment the heap); the memory is resized to fit when the set
+ * shrinks to a quarter of it, so that a surge's arrays go with it.
+ */
+static void *
+poll_scratch(size_t need)
+{
+	struct poll_scratch *ps;
+	size_t size = 4096;
+
+	pthread_once(&scratch_once, scratch_setup);
+	ps = pthread_getspecific(scratch_key);
+	if (ps == NULL) {
+		ps = calloc(1, sizeof(*ps));
+		if (ps == NULL || pthread_setspecific(scratch_key, ps) != 0) {
+			free(ps);
+			return NULL;
+		}
+	}
+	if (need <= ps->size && (need >= ps->size / 4 || ps->size <= size))
+		return ps->mem;
+	while (size < need)
+		size *= 2;
+	/* The old contents are not needed: freed first, not copied over. */
+	ps->mem = us_table_resize(ps->mem, ps->size, 0);
+	ps->size = 0;
+	ps->mem = us_table_resize(NULL, 0, size);
+	if (ps->mem != NULL)
+		ps->size = size;
+	return ps->mem;
+}
+
 int
 usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
@@ -1074,13 +1133,10 @@ usock_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	kp = small;
 	at = small_at;
 	if (n >= 17) {
-		kp = malloc((n + 1) * sizeof(*kp));
-		at = malloc((n + 1) * sizeof(*at));
-		if (kp == NULL || at == NULL) {
-			free(kp);
-			free(at);
+		kp = poll_scratch((n + 1) * (sizeof(*kp) + sizeof(*at)));
+		if (kp == NULL)
 			return fail(-ENOMEM);
-		}
+		at = (nfds_t *)(kp + n + 1);
 	}
 	for (;;) {
 		int wait_ms, k, nvirt = 0, armed = -1;
@@ -1199,10 +1255,6 @@ out:
 		}
 	}
 	pthread_mutex_unlock(&us_rt.mu);
-	if (kp != small) {
-		free(kp);
-		free(at);
-	}
 	return rc < 0 ? fail(rc) : rc;
 }
 
