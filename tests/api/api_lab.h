@@ -114,6 +114,23 @@ sleep_ms(int ms)
 		;
 }
 
+/* A thread that writes one byte on a kernel descriptor after a pause. */
+struct delayed_write {
+	pthread_t thr; /* the writer */
+	int fd;	       /* kernel descriptor to write to */
+	int delay_ms;  /* wait before writing */
+};
+
+static inline void *
+delayed_write_main(void *arg)
+{
+	struct delayed_write *w = arg;
+
+	sleep_ms(w->delay_ms);
+	(void)!write(w->fd, "w", 1);
+	return NULL;
+}
+
 /* A kernel UDP socket bound to ip:port (port 0: any), with a 3 s receive timeout. */
 static inline int
 k_udp_at(const char *ip, uint16_t port)

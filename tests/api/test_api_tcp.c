@@ -434,22 +434,6 @@ Test(api_tcp, poll_with_the_socket_twice_wakes_for_output_when_room_frees)
 	close(kc);
 }
 
-/* The kernel writes one byte on k after a pause (a thread's job). */
-struct late_byte {
-	int k;
-	int ms;
-};
-
-static void *
-late_byte_main(void *arg)
-{
-	struct late_byte *lb = arg;
-
-	sleep_ms(lb->ms);
-	(void)!write(lb->k, "x", 1);
-	return NULL;
-}
-
 /*
  * A 5 s usock_poll over pf, woken when the kernel writes a byte on k 300
  * ms in: one entry ready, long before the timeout.
@@ -457,12 +441,12 @@ late_byte_main(void *arg)
 static void
 poll_woken_by_byte(struct pollfd *pf, nfds_t n, int k)
 {
-	struct late_byte lb = { .k = k, .ms = 300 };
+	struct delayed_write lb = { .fd = k, .delay_ms = 300 };
 	pthread_t t;
 	double t0, dt;
 	int rc;
 
-	cr_assert_eq(pthread_create(&t, NULL, late_byte_main, &lb), 0);
+	cr_assert_eq(pthread_create(&t, NULL, delayed_write_main, &lb), 0);
 	t0 = now_s();
 	rc = usock_poll(pf, n, 5000);
 	dt = now_s() - t0;

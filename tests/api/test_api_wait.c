@@ -170,22 +170,6 @@ Test(api_timeout, nan_timeout_fails_with_einval_and_changes_nothing)
 
 /* ---- usock_poll ---- */
 
-struct delayed_write {
-	pthread_t thr; /* the writer */
-	int fd;	       /* kernel descriptor to write to */
-	int delay_ms;  /* wait before writing */
-};
-
-static void *
-delayed_write_main(void *arg)
-{
-	struct delayed_write *w = arg;
-
-	sleep_ms(w->delay_ms);
-	(void)!write(w->fd, "w", 1);
-	return NULL;
-}
-
 Test(api_poll, timeout_0_returns_0_when_nothing_is_ready)
 {
 	struct pollfd pf[2];
